@@ -1,0 +1,172 @@
+/**
+ * Typed errors. Every error the library creates extends {@link TrailingStopError} and carries a
+ * stable `code`, so callers can branch on `error.code` instead of parsing messages. The original
+ * failure, where there is one, is chained as `cause`.
+ *
+ * Messages never contain secrets: adapters build them from venue error codes and the request's
+ * public fields only.
+ */
+
+/** Every error code the library uses. */
+export type TrailingStopErrorCode =
+  | 'ERR_VALIDATION'
+  | 'ERR_TIMEOUT'
+  | 'ERR_ABORTED'
+  | 'ERR_PLACEMENT_FAILED'
+  | 'ERR_STORE_CONFLICT'
+  | 'ERR_STORE_FAILED'
+  | 'ERR_CLOSED'
+  | 'ERR_REMOVED'
+  | 'ERR_CLAIM_BUSY'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_EXCHANGE_REJECTED'
+  | 'ERR_EXCHANGE_UNAVAILABLE'
+  | 'ERR_WOULD_TRIGGER'
+  | 'ERR_ORDER_NOT_FOUND'
+  | 'ERR_UNSUPPORTED';
+
+/** Base class of every error the library throws or rejects with. */
+export class TrailingStopError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: TrailingStopErrorCode;
+  /** The key concerned, where there is one. */
+  readonly key: string | undefined;
+
+  constructor(code: TrailingStopErrorCode, message: string, options: { cause?: unknown; key?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.key = options.key;
+  }
+}
+
+/** Bad input (I8): rejected before any I/O, nothing placed or stored. */
+export class ValidationError extends TrailingStopError {
+  /** The offending field, e.g. `entryPrice` or `steps[1].profitPercent`. */
+  readonly field: string;
+  constructor(field: string, message: string, options: { key?: string } = {}) {
+    super('ERR_VALIDATION', message, options);
+    this.field = field;
+  }
+}
+
+/** An exchange call did not answer within `timeoutMs`: its outcome is unknown (I7). */
+export class TimeoutError extends TrailingStopError {
+  constructor(operation: string, timeoutMs: number, options: { key?: string } = {}) {
+    super('ERR_TIMEOUT', `${operation} did not answer within ${timeoutMs} ms; its outcome is unknown`, options);
+  }
+}
+
+/** The caller's AbortSignal fired: that caller stopped waiting; shared work goes on. */
+export class AbortedError extends TrailingStopError {
+  constructor(message = 'The operation was aborted by the caller', options: { cause?: unknown; key?: string } = {}) {
+    super('ERR_ABORTED', message, options);
+  }
+}
+
+/** Creation could not place the protective stop; the position is NOT protected (I6). */
+export class PlacementError extends TrailingStopError {
+  constructor(message: string, options: { cause?: unknown; key?: string } = {}) {
+    super('ERR_PLACEMENT_FAILED', message, options);
+  }
+}
+
+/** A compare-and-set lost: another writer changed the record first (I4). */
+export class StoreConflictError extends TrailingStopError {
+  constructor(message: string, options: { cause?: unknown; key?: string } = {}) {
+    super('ERR_STORE_CONFLICT', message, options);
+  }
+}
+
+/** The state store failed (rejected, timed out, closed). */
+export class StoreError extends TrailingStopError {
+  constructor(message: string, options: { cause?: unknown; key?: string } = {}) {
+    super('ERR_STORE_FAILED', message, options);
+  }
+}
+
+/** The registry is closed and refuses new work. */
+export class ClosedError extends TrailingStopError {
+  constructor(message = 'The registry is closed and accepts no new work') {
+    super('ERR_CLOSED', message);
+  }
+}
+
+/** The key was removed while its creation was in flight; nothing is left on the exchange. */
+export class RemovedError extends TrailingStopError {
+  constructor(key: string, message = `The stop for key \`${key}\` was removed while it was being created`) {
+    super('ERR_REMOVED', message, { key });
+  }
+}
+
+/** Another registry holds a live claim on the key and did not finish within the wait. */
+export class ClaimBusyError extends TrailingStopError {
+  constructor(key: string, owner: string) {
+    super('ERR_CLAIM_BUSY', `Key \`${key}\` is being created by registry \`${owner}\`, which did not finish in time`, { key });
+  }
+}
+
+/** No stop exists for the key. */
+export class NotFoundError extends TrailingStopError {
+  constructor(key: string) {
+    super('ERR_NOT_FOUND', `No trailing stop for key \`${key}\``, { key });
+  }
+}
+
+/** The placer does not support what was asked (e.g. emulated mode without `closePosition`). */
+export class UnsupportedError extends TrailingStopError {
+  constructor(message: string, options: { key?: string } = {}) {
+    super('ERR_UNSUPPORTED', message, options);
+  }
+}
+
+/**
+ * The venue refused the order for good (bad parameters, insufficient funds, authentication,
+ * permission): retrying the same request cannot help.
+ */
+export class ExchangeRejectedError extends TrailingStopError {
+  constructor(message: string, options: { cause?: unknown; key?: string } = {}) {
+    super('ERR_EXCHANGE_REJECTED', message, options);
+  }
+}
+
+/**
+ * The venue could not be reached or asked us to slow down (network, rate limit, overload).
+ * Retryable. When `unknownOutcome` is true the request may have been executed anyway (I7).
+ */
+export class ExchangeUnavailableError extends TrailingStopError {
+  /** True when the request may have reached the venue (so the order may exist). */
+  readonly unknownOutcome: boolean;
+  /** Suggested wait before retrying, when the venue said (rate limits). */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    message: string,
+    options: { cause?: unknown; key?: string; unknownOutcome?: boolean; retryAfterMs?: number } = {},
+  ) {
+    super('ERR_EXCHANGE_UNAVAILABLE', message, options);
+    this.unknownOutcome = options.unknownOutcome ?? true;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * The stop price is already crossed by the market ("order would immediately trigger"): a gap or a
+ * stale price. The registry takes the emergency path instead of retrying.
+ */
+export class WouldTriggerError extends TrailingStopError {
+  constructor(message: string, options: { cause?: unknown; key?: string } = {}) {
+    super('ERR_WOULD_TRIGGER', message, options);
+  }
+}
+
+/** The venue does not know the order (already filled, cancelled or never placed). */
+export class OrderNotFoundError extends TrailingStopError {
+  constructor(message: string, options: { cause?: unknown; key?: string } = {}) {
+    super('ERR_ORDER_NOT_FOUND', message, options);
+  }
+}
+
+/** True when `error` is a {@link TrailingStopError} with the given code. */
+export function hasErrorCode(error: unknown, code: TrailingStopErrorCode): error is TrailingStopError {
+  return error instanceof TrailingStopError && error.code === code;
+}

@@ -1,0 +1,19 @@
+/**
+ * trailing-stop-registry: one protective trailing stop per open position, created exactly once
+ * under races, moved on the exchange as price runs, never loosened, never orphaned.
+ *
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export type * from './ports/order-placer.js';
+export type * from './ports/state-store.js';
+export type { Clock } from './ports/clock.js';
+export { systemClock } from './ports/clock.js';
+export type { Logger } from './ports/logger.js';
+export { silentLogger } from './ports/logger.js';
+export type * from './policy/parameters.js';
+export { defaultTrailingParameters } from './policy/parameters.js';
+export { MemoryStateStore } from './stores/memory.js';
+export { PaperExchange } from './placers/paper.js';
+export type { PaperCall, PaperExchangeOptions, PaperFault, PaperOperation } from './placers/paper.js';
+export { takeOverExpiredClaim, isExpiredClaim } from './lease.js';

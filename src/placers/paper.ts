@@ -1,0 +1,393 @@
+/**
+ * `PaperExchange`: an {@link OrderPlacer} that simulates a venue in memory, for demos, tests and
+ * benchmarks. It behaves like a careful real venue: client order ids are idempotent while open,
+ * cancelling a gone order succeeds, a stop already crossed by the last price is refused with
+ * {@link WouldTriggerError}, and stops fill when {@link PaperExchange.setPrice} crosses them.
+ *
+ * Orders take effect when a call arrives and the answer comes back after the configured latency,
+ * ignoring the AbortSignal by default, as over a real network: a call that times out may still
+ * have placed its order (I7).
+ */
+import type {
+  ClosePositionRequest,
+  FindStopQuery,
+  OrderPlacer,
+  OrderSide,
+  PlacerCallOptions,
+  PlacerCapabilities,
+  StopOrder,
+  StopOrderRequest,
+  TrailingStopOrderRequest,
+} from '../ports/order-placer.js';
+import { type Clock, systemClock } from '../ports/clock.js';
+import { AbortedError, ExchangeRejectedError, OrderNotFoundError, WouldTriggerError } from '../errors.js';
+
+/** The operations a {@link PaperExchange} counts. */
+export type PaperOperation =
+  | 'placeStop'
+  | 'cancelStop'
+  | 'amendStop'
+  | 'findStop'
+  | 'openStops'
+  | 'placeTrailingStop'
+  | 'closePosition';
+
+/** One call as seen by latency and fault functions. */
+export interface PaperCall {
+  /** Which operation. */
+  readonly operation: PaperOperation;
+  /** 1-based count of calls of this operation so far, this one included. */
+  readonly sequence: number;
+  /** Symbol concerned, when there is one. */
+  readonly symbol?: string;
+  /** Client order id concerned, when there is one. */
+  readonly clientOrderId?: string;
+}
+
+/**
+ * What a fault function returns for a call: an error to throw instead of executing (the call has
+ * no effect), `'hang'` to never answer (and not execute), or `'lose-answer'` to execute but never answer.
+ */
+export type PaperFault = Error | 'hang' | 'lose-answer' | undefined;
+
+/** Options of {@link PaperExchange}; all optional. */
+export interface PaperExchangeOptions {
+  /** Answer delay in ms, fixed or per call. 0 answers on the next microtask. Default 0. */
+  readonly latencyMs?: number | ((call: PaperCall) => number);
+  /** Decides a fault per call. Default: none. */
+  readonly fault?: (call: PaperCall) => PaperFault;
+  /** Provide `amendStop` (move in place, like Bybit). Default false: moves are make-before-break. */
+  readonly amend?: boolean;
+  /** Provide `findStop` (lookup by client order id). Default true. */
+  readonly find?: boolean;
+  /** Declare cancel-then-place moves (a venue that cannot hold two stops). Default false. */
+  readonly cancelBeforePlace?: boolean;
+  /** Provide `placeTrailingStop` with these callback limits in percent. Default: not provided. */
+  readonly nativeTrailing?: { readonly min: number; readonly max: number };
+  /** Honour the AbortSignal: an aborted call rejects and, if not yet executed, has no effect. Default false. */
+  readonly honorAbort?: boolean;
+  /** Clock for latency timers and unprotected-time accounting. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/** A stop in the paper book. */
+interface PaperOrder extends StopOrder {
+  status: 'open' | 'filled' | 'cancelled';
+  stopPrice: number;
+  quantity: number;
+  readonly trailing?: { callbackPercent: number; activationPrice?: number; best?: number };
+}
+
+/** Paper venue; see the module comment. */
+export class PaperExchange implements OrderPlacer {
+  /** What this venue declares. */
+  readonly capabilities: PlacerCapabilities;
+  /** Calls received per operation. */
+  readonly calls: Record<PaperOperation, number> = {
+    placeStop: 0,
+    cancelStop: 0,
+    amendStop: 0,
+    findStop: 0,
+    openStops: 0,
+    placeTrailingStop: 0,
+    closePosition: 0,
+  };
+  /** Positions closed through `closePosition`, in order. */
+  readonly closes: ClosePositionRequest[] = [];
+  /** Move in place, present when `amend: true`. */
+  readonly amendStop?: (order: StopOrder, stopPrice: number, options: PlacerCallOptions) => Promise<StopOrder>;
+  /** Lookup by client order id, present unless `find: false`. */
+  readonly findStop?: (query: FindStopQuery, options: PlacerCallOptions) => Promise<StopOrder | undefined>;
+  /** Native trailing orders, present when `nativeTrailing` is set. */
+  readonly placeTrailingStop?: (request: TrailingStopOrderRequest, options: PlacerCallOptions) => Promise<StopOrder>;
+
+  readonly #options: PaperExchangeOptions;
+  readonly #clock: Clock;
+  readonly #orders = new Map<string, PaperOrder>();
+  readonly #byClientOrderId = new Map<string, PaperOrder>();
+  readonly #prices = new Map<string, number>();
+  readonly #unprotectedSince = new Map<string, number>();
+  readonly #unprotectedTotal = new Map<string, number>();
+  #nextId = 1;
+  #inFlight = 0;
+  #maxInFlight = 0;
+
+  /** @param options See {@link PaperExchangeOptions}. */
+  constructor(options: PaperExchangeOptions = {}) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.capabilities = {
+      clientOrderIdMaxLength: 36,
+      ...(options.cancelBeforePlace ? { cancelBeforePlace: true } : {}),
+      ...(options.nativeTrailing ? { trailingCallbackPercent: options.nativeTrailing } : {}),
+    };
+    if (options.amend) {
+      this.amendStop = (order, stopPrice, callOptions) =>
+        this.#call('amendStop', callOptions, { symbol: order.symbol, clientOrderId: order.clientOrderId }, () =>
+          this.#amend(order, stopPrice),
+        );
+    }
+    if (options.find !== false) {
+      this.findStop = (query, callOptions) =>
+        this.#call('findStop', callOptions, query, () => {
+          const order = this.#byClientOrderId.get(query.clientOrderId);
+          return order === undefined || order.symbol !== query.symbol ? undefined : copy(order);
+        });
+    }
+    if (options.nativeTrailing) {
+      const limits = options.nativeTrailing;
+      this.placeTrailingStop = (request, callOptions) =>
+        this.#call('placeTrailingStop', callOptions, request, () => {
+          if (request.callbackPercent < limits.min || request.callbackPercent > limits.max) {
+            throw new ExchangeRejectedError(
+              `Callback rate ${request.callbackPercent}% is outside the venue's ${limits.min}-${limits.max}%`,
+            );
+          }
+          return this.#place(
+            { ...request, stopPrice: Number.NaN },
+            { callbackPercent: request.callbackPercent, activationPrice: request.activationPrice },
+          );
+        });
+    }
+  }
+
+  /** Calls currently being answered. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The most calls ever answered at the same time (compare with the registry's `concurrency`). */
+  get maxInFlight(): number {
+    return this.#maxInFlight;
+  }
+
+  /** @inheritdoc */
+  placeStop(request: StopOrderRequest, options: PlacerCallOptions): Promise<StopOrder> {
+    return this.#call('placeStop', options, request, () => this.#place(request));
+  }
+
+  /** @inheritdoc */
+  cancelStop(order: StopOrder, options: PlacerCallOptions): Promise<void> {
+    return this.#call('cancelStop', options, order, () => {
+      const existing = this.#orders.get(order.id);
+      if (existing !== undefined && existing.status === 'open') this.#close(existing, 'cancelled');
+    });
+  }
+
+  /** @inheritdoc */
+  openStops(options: PlacerCallOptions): Promise<StopOrder[]> {
+    return this.#call('openStops', options, {}, () => this.liveOrders());
+  }
+
+  /** @inheritdoc */
+  closePosition(request: ClosePositionRequest, options: PlacerCallOptions): Promise<void> {
+    return this.#call('closePosition', options, request, () => {
+      if (this.closes.some((close) => close.clientOrderId === request.clientOrderId)) return;
+      this.closes.push({ ...request });
+      // Reduce-only semantics: once the position is flat its protective stops are void.
+      for (const order of this.#orders.values()) {
+        if (order.status === 'open' && order.symbol === request.symbol && order.side === request.side) {
+          this.#close(order, 'cancelled');
+        }
+      }
+    });
+  }
+
+  /** Open stops right now, synchronously (for tests and benchmarks). */
+  liveOrders(symbol?: string): StopOrder[] {
+    const result: StopOrder[] = [];
+    for (const order of this.#orders.values()) {
+      if (order.status === 'open' && (symbol === undefined || order.symbol === symbol)) result.push(copy(order));
+    }
+    return result;
+  }
+
+  /** Every order ever placed, any status, in placement order. */
+  allOrders(): StopOrder[] {
+    return [...this.#orders.values()].map(copy);
+  }
+
+  /** Last price set for `symbol`, if any. */
+  price(symbol: string): number | undefined {
+    return this.#prices.get(symbol);
+  }
+
+  /**
+   * Sets the market price: open stops it crosses fill (a sell stop at or above the price, a buy
+   * stop at or below it), and native trailing orders trail. Returns the orders that filled.
+   */
+  setPrice(symbol: string, price: number): StopOrder[] {
+    this.#prices.set(symbol, price);
+    const filled: StopOrder[] = [];
+    for (const order of this.#orders.values()) {
+      if (order.status !== 'open' || order.symbol !== symbol) continue;
+      if (order.trailing !== undefined) this.#trail(order, price);
+      if (Number.isFinite(order.stopPrice) && crosses(order.side, order.stopPrice, price)) {
+        this.#close(order, 'filled');
+        filled.push(copy(order));
+      }
+    }
+    return filled;
+  }
+
+  /**
+   * Cancels an order behind the registry's back, as a user clicking in the venue's web page.
+   * Returns false when no open order has that id.
+   */
+  cancelByHand(orderId: string): boolean {
+    const order = this.#orders.get(orderId);
+    if (order === undefined || order.status !== 'open') return false;
+    this.#close(order, 'cancelled');
+    return true;
+  }
+
+  /** Total ms `symbol` had no open stop between its first stop and now (cancel-then-place gaps). */
+  unprotectedMs(symbol: string): number {
+    const since = this.#unprotectedSince.get(symbol);
+    const open = since === undefined ? 0 : this.#clock.now() - since;
+    return (this.#unprotectedTotal.get(symbol) ?? 0) + open;
+  }
+
+  /** Forgets the unprotected-time accounting of `symbol` (e.g. after the position closed). */
+  resetUnprotected(symbol: string): void {
+    this.#unprotectedSince.delete(symbol);
+    this.#unprotectedTotal.delete(symbol);
+  }
+
+  #place(request: StopOrderRequest, trailing?: PaperOrder['trailing']): StopOrder {
+    const existing = this.#byClientOrderId.get(request.clientOrderId);
+    if (existing !== undefined && existing.status === 'open') return copy(existing);
+    if (existing !== undefined) {
+      throw new ExchangeRejectedError(`Client order id ${request.clientOrderId} was already used`);
+    }
+    const price = this.#prices.get(request.symbol);
+    if (trailing === undefined && price !== undefined && crosses(request.side, request.stopPrice, price)) {
+      throw new WouldTriggerError(
+        `Stop ${request.stopPrice} for ${request.symbol} would immediately trigger at price ${price}`,
+      );
+    }
+    const order: PaperOrder = {
+      id: `paper-${this.#nextId++}`,
+      clientOrderId: request.clientOrderId,
+      symbol: request.symbol,
+      side: request.side,
+      quantity: request.quantity,
+      stopPrice: request.stopPrice,
+      status: 'open',
+      ...(trailing ? { trailing: { ...trailing } } : {}),
+    };
+    this.#orders.set(order.id, order);
+    this.#byClientOrderId.set(order.clientOrderId, order);
+    this.#protect(order.symbol);
+    return copy(order);
+  }
+
+  #amend(order: StopOrder, stopPrice: number): StopOrder {
+    const existing = this.#orders.get(order.id);
+    if (existing === undefined || existing.status !== 'open') {
+      throw new OrderNotFoundError(`Order ${order.id} is not open`);
+    }
+    const price = this.#prices.get(existing.symbol);
+    if (price !== undefined && crosses(existing.side, stopPrice, price)) {
+      throw new WouldTriggerError(`Stop ${stopPrice} for ${existing.symbol} would immediately trigger at price ${price}`);
+    }
+    existing.stopPrice = stopPrice;
+    return copy(existing);
+  }
+
+  #trail(order: PaperOrder, price: number): void {
+    const trailing = order.trailing!;
+    const sign = order.side === 'sell' ? 1 : -1;
+    if (trailing.best === undefined) {
+      if (trailing.activationPrice !== undefined && sign * (price - trailing.activationPrice) < 0) return;
+      trailing.best = price;
+    }
+    if (sign * (price - trailing.best) > 0) trailing.best = price;
+    order.stopPrice = trailing.best * (1 - (sign * trailing.callbackPercent) / 100);
+  }
+
+  #close(order: PaperOrder, status: 'filled' | 'cancelled'): void {
+    order.status = status;
+    for (const other of this.#orders.values()) {
+      if (other.status === 'open' && other.symbol === order.symbol) return;
+    }
+    this.#unprotectedSince.set(order.symbol, this.#clock.now());
+  }
+
+  #protect(symbol: string): void {
+    const since = this.#unprotectedSince.get(symbol);
+    if (since === undefined) return;
+    this.#unprotectedSince.delete(symbol);
+    this.#unprotectedTotal.set(symbol, (this.#unprotectedTotal.get(symbol) ?? 0) + this.#clock.now() - since);
+  }
+
+  #call<T>(
+    operation: PaperOperation,
+    options: PlacerCallOptions,
+    target: { symbol?: string; clientOrderId?: string },
+    execute: () => T,
+  ): Promise<T> {
+    const sequence = ++this.calls[operation];
+    const call: PaperCall = { operation, sequence, symbol: target.symbol, clientOrderId: target.clientOrderId };
+    const honorAbort = this.#options.honorAbort === true;
+    if (honorAbort && options.signal.aborted) return Promise.reject(new AbortedError());
+    const fault = this.#options.fault?.(call);
+    const latency = this.#latency(call);
+    this.#inFlight++;
+    this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const finish = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        this.#inFlight--;
+        outcome();
+      };
+      if (fault === 'hang') {
+        // Never answers, never executes; only an honoured abort releases it.
+        if (honorAbort) options.signal.addEventListener('abort', () => finish(() => reject(new AbortedError())));
+        return;
+      }
+      let result: { ok: true; value: T } | { ok: false; error: unknown };
+      if (fault instanceof Error) {
+        result = { ok: false, error: fault };
+      } else {
+        try {
+          result = { ok: true, value: execute() };
+        } catch (error) {
+          result = { ok: false, error };
+        }
+      }
+      if (fault === 'lose-answer') {
+        if (honorAbort) options.signal.addEventListener('abort', () => finish(() => reject(new AbortedError())));
+        return;
+      }
+      const answer = () => finish(() => (result.ok ? resolve(result.value) : reject(result.error)));
+      if (honorAbort) options.signal.addEventListener('abort', () => finish(() => reject(new AbortedError())));
+      if (latency <= 0) queueMicrotask(answer);
+      else this.#clock.setTimeout(answer, latency);
+    });
+  }
+
+  #latency(call: PaperCall): number {
+    const latency = this.#options.latencyMs ?? 0;
+    return typeof latency === 'function' ? latency(call) : latency;
+  }
+}
+
+/** True when a stop on `side` at `stopPrice` is crossed by `price`. */
+function crosses(side: OrderSide, stopPrice: number, price: number): boolean {
+  return side === 'sell' ? price <= stopPrice : price >= stopPrice;
+}
+
+function copy(order: PaperOrder): StopOrder {
+  return {
+    id: order.id,
+    clientOrderId: order.clientOrderId,
+    symbol: order.symbol,
+    side: order.side,
+    quantity: order.quantity,
+    stopPrice: order.stopPrice,
+    status: order.status,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The exchange port. An `OrderPlacer` places, moves and cancels reduce-only protective stop orders
+ * on one venue. The registry calls it under its concurrency bound, with a timeout and an
+ * AbortSignal on every call, and never holds a lock or store transaction across a call (I3).
+ *
+ * Errors: throw the library's typed errors so the registry can tell outcomes apart:
+ * - `WouldTriggerError`: the stop price is already crossed (emergency path, no retry);
+ * - `ExchangeUnavailableError`: network, rate limit, overload (retried; `unknownOutcome` when the
+ *   request may have reached the venue);
+ * - `ExchangeRejectedError`: refused for good (no retry);
+ * - `OrderNotFoundError`: the venue does not know the order.
+ * Any other error is treated as a rejection with an unknown outcome.
+ */
+
+/** The order side that closes the position: `sell` closes a long, `buy` closes a short. */
+export type OrderSide = 'buy' | 'sell';
+
+/** What the registry asks the venue to place. */
+export interface StopOrderRequest {
+  /** Venue symbol, e.g. `BTC/USDT:USDT` for ccxt or `BTCUSDT` for a raw venue. */
+  readonly symbol: string;
+  /** The closing side. */
+  readonly side: OrderSide;
+  /** Position size to protect (base currency units, positive). */
+  readonly quantity: number;
+  /** Trigger price of the stop-market order. */
+  readonly stopPrice: number;
+  /**
+   * Deterministic client order id. Placing an id that is already open must resolve to that same
+   * order, never a second one: that is what makes retries after a timeout safe (I7).
+   */
+  readonly clientOrderId: string;
+}
+
+/** A stop order as the venue knows it. */
+export interface StopOrder {
+  /** The venue's order id. */
+  readonly id: string;
+  /** The client order id it was placed with. */
+  readonly clientOrderId: string;
+  /** Venue symbol. */
+  readonly symbol: string;
+  /** The closing side. */
+  readonly side: OrderSide;
+  /** Quantity as the venue accepted it (after precision rounding). */
+  readonly quantity: number;
+  /** Trigger price as the venue accepted it (after precision rounding). */
+  readonly stopPrice: number;
+  /** Lifecycle as far as the placer knows; absent means `open`. */
+  readonly status?: 'open' | 'filled' | 'cancelled';
+}
+
+/** Options passed to every placer call. */
+export interface PlacerCallOptions {
+  /** Aborted when the registry's timeout fires or the registry closes. */
+  readonly signal: AbortSignal;
+}
+
+/** Lookup key for {@link OrderPlacer.findStop}. */
+export interface FindStopQuery {
+  /** Venue symbol. */
+  readonly symbol: string;
+  /** The client order id to look for. */
+  readonly clientOrderId: string;
+}
+
+/** A native trailing order (venues such as Binance TRAILING_STOP_MARKET). */
+export interface TrailingStopOrderRequest {
+  /** Venue symbol. */
+  readonly symbol: string;
+  /** The closing side. */
+  readonly side: OrderSide;
+  /** Position size to protect. */
+  readonly quantity: number;
+  /** Callback rate in percent of the peak (Binance: 0.1 to 10). */
+  readonly callbackPercent: number;
+  /** Price at which the venue starts trailing; absent means immediately. */
+  readonly activationPrice?: number;
+  /** Deterministic client order id. */
+  readonly clientOrderId: string;
+}
+
+/** A reduce-only market close of the position (emulated mode and the gap path). */
+export interface ClosePositionRequest {
+  /** Venue symbol. */
+  readonly symbol: string;
+  /** The closing side. */
+  readonly side: OrderSide;
+  /** Quantity to close. */
+  readonly quantity: number;
+  /** Deterministic client order id, so a retried close cannot close twice. */
+  readonly clientOrderId: string;
+}
+
+/** What a placer declares about its venue; everything optional. */
+export interface PlacerCapabilities {
+  /** Longest client order id the venue accepts (Binance: 36). Default 36. */
+  readonly clientOrderIdMaxLength?: number;
+  /** Limits of native trailing orders' callback rate, in percent. */
+  readonly trailingCallbackPercent?: { readonly min: number; readonly max: number };
+  /**
+   * True when the venue cancels the old stop before the new one exists (cancel-then-place); the
+   * registry then reports the unprotected window in `stats.unprotectedMs`.
+   */
+  readonly cancelBeforePlace?: boolean;
+}
+
+/** The exchange port (DESIGN.md section 5). */
+export interface OrderPlacer {
+  /** Optional description of the venue's limits. */
+  readonly capabilities?: PlacerCapabilities;
+
+  /**
+   * Places a reduce-only stop-market order. Called on creation (with an initial stop), on
+   * activation, and for every make-before-break move. Placing an already-open `clientOrderId` must
+   * resolve to that order.
+   */
+  placeStop(request: StopOrderRequest, options: PlacerCallOptions): Promise<StopOrder>;
+
+  /**
+   * Cancels a stop. Called on removal, after a lost race (compensation) and after a
+   * make-before-break move. An order that is already gone (filled, cancelled) counts as cancelled:
+   * resolve, do not throw.
+   */
+  cancelStop(order: StopOrder, options: PlacerCallOptions): Promise<void>;
+
+  /**
+   * Moves an open stop in place, where the venue can (Bybit). Without it a move is
+   * make-before-break: place the new stop, then cancel the old one.
+   */
+  amendStop?(order: StopOrder, stopPrice: number, options: PlacerCallOptions): Promise<StopOrder>;
+
+  /**
+   * Looks a stop up by client order id, open or recently finished (with `status`), or resolves
+   * `undefined` when the venue does not know it. Used after timeouts (I7) and in recovery.
+   */
+  findStop?(query: FindStopQuery, options: PlacerCallOptions): Promise<StopOrder | undefined>;
+
+  /** Every open stop this placer can see; used by reconciliation's orphan sweep. */
+  openStops?(options: PlacerCallOptions): Promise<StopOrder[]>;
+
+  /** Places a native trailing order (mode `native`). */
+  placeTrailingStop?(request: TrailingStopOrderRequest, options: PlacerCallOptions): Promise<StopOrder>;
+
+  /** Closes the position with a reduce-only market order (emulated mode, gap path). */
+  closePosition?(request: ClosePositionRequest, options: PlacerCallOptions): Promise<void>;
+}

@@ -1,0 +1,2 @@
+// Placeholder entry point; implementation in progress.
+export {};
