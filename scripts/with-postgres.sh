@@ -17,7 +17,8 @@ set -euo pipefail
 find_postgres_bin() {
   local initdb_path
   if initdb_path="$(command -v initdb 2>/dev/null)" && command -v pg_ctl >/dev/null 2>&1; then
-    dirname "$(readlink -f "$initdb_path")"
+    # Resolve symlinks (Debian links /usr/local/bin/initdb into /usr/lib/postgresql/*/bin).
+    dirname "$(readlink -f "$initdb_path" 2>/dev/null || echo "$initdb_path")"
     return 0
   fi
   local candidate
@@ -47,7 +48,8 @@ if ! bin_dir="$(find_postgres_bin)"; then
 fi
 
 # PostgreSQL will not run as root: as root, run the server as `postgres` (created by the Debian
-# package); otherwise run it as the current user.
+# package); otherwise run it as the current user. (Expanded as ${a[@]+"${a[@]}"} below because an
+# empty array trips `set -u` in bash before 4.4.)
 as_server_user=()
 if [[ "$(id -u)" -eq 0 ]]; then
   if ! id postgres >/dev/null 2>&1; then
@@ -66,7 +68,7 @@ server_started=false
 
 cleanup() {
   if [[ "$server_started" == true ]]; then
-    "${as_server_user[@]}" "$bin_dir/pg_ctl" -D "$data_dir" -m immediate stop >/dev/null 2>&1 || true
+    ${as_server_user[@]+"${as_server_user[@]}"} "$bin_dir/pg_ctl" -D "$data_dir" -m immediate stop >/dev/null 2>&1 || true
   fi
   rm -rf "$base_dir"
 }
@@ -89,7 +91,7 @@ password="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$password" >"$password_file"
 
 # Host connections need the password (scram); the local socket is trusted so pg_ctl can check.
-"${as_server_user[@]}" "$bin_dir/initdb" -D "$data_dir" -U postgres --pwfile="$password_file" \
+${as_server_user[@]+"${as_server_user[@]}"} "$bin_dir/initdb" -D "$data_dir" -U postgres --pwfile="$password_file" \
   --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C --no-sync >"$base_dir/initdb.log" 2>&1 || {
   cat "$base_dir/initdb.log" >&2
   exit 1
@@ -103,7 +105,7 @@ free_port() {
 for attempt in 1 2 3; do
   port="$(free_port)"
   # A throwaway server: durability settings off for speed.
-  if "${as_server_user[@]}" "$bin_dir/pg_ctl" -D "$data_dir" -l "$log_file" -w -t 60 \
+  if ${as_server_user[@]+"${as_server_user[@]}"} "$bin_dir/pg_ctl" -D "$data_dir" -l "$log_file" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $socket_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     start >/dev/null; then
     server_started=true
