@@ -17,3 +17,20 @@ export { MemoryStateStore } from './stores/memory.js';
 export { PaperExchange } from './placers/paper.js';
 export type { PaperCall, PaperExchangeOptions, PaperFault, PaperOperation } from './placers/paper.js';
 export { takeOverExpiredClaim, isExpiredClaim } from './lease.js';
+export { TrailingStopRegistry } from './registry.js';
+export type {
+  CreateOptions,
+  ReconcileOptions,
+  ReconcileReport,
+  RegistryStats,
+  RemoveOptions,
+  RestoreReport,
+} from './registry.js';
+export type { TrailingStopRegistryOptions } from './registry-options.js';
+export type { CreateStopSpec } from './create-spec.js';
+export { TrailingStop } from './trailing-stop.js';
+export type { TrailingStopSnapshot } from './trailing-stop.js';
+export type * from './events.js';
+export type { RetryOptions } from './exchange-gateway.js';
+export { roundToTick, tickDecimals, isOnTick } from './policy/tick.js';
+export { findRecordProblem } from './record-validation.js';

@@ -9,6 +9,7 @@ import type { StateStore, StopRecord } from './ports/state-store.js';
  * Takes over the pending claim on `key` if its lease expired before `now`. Resolves the new record
  * (owned by `owner`, lease until `now + leaseMs`) or `undefined` when there is nothing to take
  * over: no record, not pending, lease still live, or another taker won the compare-and-set.
+ * With `reclaimOwn`, a pending claim already owned by `owner` is taken back even while live.
  */
 export async function takeOverExpiredClaim(
   store: StateStore,
@@ -16,9 +17,13 @@ export async function takeOverExpiredClaim(
   owner: string,
   now: number,
   leaseMs: number,
+  options: { readonly reclaimOwn?: boolean } = {},
 ): Promise<StopRecord | undefined> {
   const current = await store.load(key);
-  if (current === undefined || !isExpiredClaim(current, now)) return undefined;
+  if (current === undefined) return undefined;
+  // A registry restarted under the same owner id may resume its own claim at once.
+  const own = options.reclaimOwn === true && current.state === 'pending' && current.owner === owner;
+  if (!own && !isExpiredClaim(current, now)) return undefined;
   const next: StopRecord = {
     ...current,
     version: current.version + 1,

@@ -144,7 +144,7 @@ export class PaperExchange implements OrderPlacer {
             );
           }
           return this.#place(
-            { ...request, stopPrice: Number.NaN },
+            { ...request, stopPrice: 0 },
             { callbackPercent: request.callbackPercent, activationPrice: request.activationPrice },
           );
         });
@@ -222,7 +222,8 @@ export class PaperExchange implements OrderPlacer {
     for (const order of this.#orders.values()) {
       if (order.status !== 'open' || order.symbol !== symbol) continue;
       if (order.trailing !== undefined) this.#trail(order, price);
-      if (Number.isFinite(order.stopPrice) && crosses(order.side, order.stopPrice, price)) {
+      const armed = order.trailing === undefined || order.trailing.best !== undefined;
+      if (armed && crosses(order.side, order.stopPrice, price)) {
         this.#close(order, 'filled');
         filled.push(copy(order));
       }

@@ -1,0 +1,155 @@
+/**
+ * What `registry.create()` accepts, and its validation (I8): every field is checked before any
+ * I/O, unknown fields are refused (a typo must not silently fall back to a default), and the
+ * result carries resolved parameters.
+ */
+import { ValidationError, UnsupportedError } from './errors.js';
+import type { OrderPlacer } from './ports/order-placer.js';
+import type { PositionSide } from './ports/state-store.js';
+import type { ResolvedTrailingParameters, TrailingParameters } from './policy/parameters.js';
+import {
+  resolveTrailingParameters,
+  trailingParameterNames,
+  validateTrailingParameters,
+} from './policy/resolve-parameters.js';
+import { checkNumber, describeValue, percentOpen, positive } from './validation.js';
+
+/** Describes one position to protect. Trailing parameters left out come from the registry. */
+export interface CreateStopSpec extends TrailingParameters {
+  /** Venue symbol, e.g. `BTC/USDT:USDT`. */
+  readonly symbol: string;
+  /** Position side. */
+  readonly side: PositionSide;
+  /** Entry price (> 0). */
+  readonly entryPrice: number;
+  /** Position size (> 0). */
+  readonly quantity: number;
+  /** Registry key; default the symbol. Use e.g. `BTCUSDT:long` in hedge mode. */
+  readonly key?: string;
+  /**
+   * Identity of the position. A different `positionId` for a key that has a stop starts a fresh
+   * stop (the old one is removed first); without one, the registry generates one per opening.
+   */
+  readonly positionId?: string;
+  /** Initial protective stop price (below entry for a long, above for a short). */
+  readonly initialStopPrice?: number;
+  /** Initial protective stop as a percentage of entry, instead of `initialStopPrice`. */
+  readonly stopLossPercent?: number;
+  /** Price grid of the market; stops are aligned to it. */
+  readonly tickSize?: number;
+}
+
+/** A spec after validation. */
+export interface ValidatedSpec {
+  readonly key: string;
+  readonly symbol: string;
+  readonly side: PositionSide;
+  readonly entryPrice: number;
+  readonly quantity: number;
+  readonly positionId: string | undefined;
+  readonly initialStopPrice: number | undefined;
+  readonly parameters: ResolvedTrailingParameters;
+}
+
+const specNames = new Set<string>([
+  'symbol',
+  'side',
+  'entryPrice',
+  'quantity',
+  'key',
+  'positionId',
+  'initialStopPrice',
+  'stopLossPercent',
+  'tickSize',
+  ...trailingParameterNames,
+]);
+
+/** Longest key, symbol or position id accepted. */
+export const maxIdentifierLength = 128;
+
+/** Validates `spec` against the registry's defaults and placer; throws {@link ValidationError}. */
+export function validateCreateSpec(spec: unknown, defaults: TrailingParameters, placer: OrderPlacer): ValidatedSpec {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw new ValidationError('spec', `Expected the spec to be an object, got ${describeValue(spec)}`);
+  }
+  const input = spec as CreateStopSpec;
+  for (const name of Object.keys(input)) {
+    if (!specNames.has(name)) throw new ValidationError(name, `Unknown field \`${name}\` in the spec`);
+  }
+  const symbol = checkIdentifier('symbol', input.symbol);
+  const key = input.key === undefined ? symbol : checkIdentifier('key', input.key);
+  const positionId = input.positionId === undefined ? undefined : checkIdentifier('positionId', input.positionId);
+  if (input.side !== 'long' && input.side !== 'short') {
+    throw new ValidationError('side', `Expected \`side\` to be 'long' or 'short', got ${describeValue(input.side)}`, { key });
+  }
+  fail('entryPrice', checkNumber('entryPrice', input.entryPrice, positive), key);
+  fail('quantity', checkNumber('quantity', input.quantity, positive), key);
+  if (input.tickSize !== undefined) fail('tickSize', checkNumber('tickSize', input.tickSize, positive), key);
+  const direction = input.side === 'long' ? 1 : -1;
+  let initialStopPrice: number | undefined;
+  if (input.initialStopPrice !== undefined && input.stopLossPercent !== undefined) {
+    throw new ValidationError('stopLossPercent', 'Set at most one of `initialStopPrice` and `stopLossPercent`', { key });
+  }
+  if (input.initialStopPrice !== undefined) {
+    fail('initialStopPrice', checkNumber('initialStopPrice', input.initialStopPrice, positive), key);
+    if (direction * (input.entryPrice - input.initialStopPrice) <= 0) {
+      throw new ValidationError(
+        'initialStopPrice',
+        `A ${input.side}'s \`initialStopPrice\` must be ${direction === 1 ? 'below' : 'above'} \`entryPrice\` (${input.entryPrice}), got \`${input.initialStopPrice}\``,
+        { key },
+      );
+    }
+    initialStopPrice = input.initialStopPrice;
+  } else if (input.stopLossPercent !== undefined) {
+    fail('stopLossPercent', checkNumber('stopLossPercent', input.stopLossPercent, percentOpen), key);
+    initialStopPrice = input.entryPrice * (1 - (direction * input.stopLossPercent) / 100);
+  }
+  try {
+    validateTrailingParameters(input);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new ValidationError(error.field, error.message, { key });
+    throw error;
+  }
+  let parameters = resolveTrailingParameters(input, defaults, {
+    side: input.side,
+    entryPrice: input.entryPrice,
+    tickSize: input.tickSize,
+  });
+  parameters = checkMode(parameters, placer, key);
+  return { key, symbol, side: input.side, entryPrice: input.entryPrice, quantity: input.quantity, positionId, initialStopPrice, parameters };
+}
+
+/** Mode checks against what the placer can do; `native` falls back to `exchange` without support. */
+function checkMode(parameters: ResolvedTrailingParameters, placer: OrderPlacer, key: string): ResolvedTrailingParameters {
+  if (parameters.mode === 'emulated' && placer.closePosition === undefined) {
+    throw new UnsupportedError('Emulated mode needs a placer with `closePosition`', { key });
+  }
+  if (parameters.mode !== 'native') return parameters;
+  if (placer.placeTrailingStop === undefined) return { ...parameters, mode: 'exchange' };
+  if (parameters.distanceKind !== 'percent') {
+    throw new ValidationError('mode', "Native trailing orders trail by percent: use `callbackPercent` with mode 'native'", { key });
+  }
+  const limits = placer.capabilities?.trailingCallbackPercent ?? { min: 0.1, max: 10 };
+  if (parameters.distanceValue < limits.min || parameters.distanceValue > limits.max) {
+    throw new ValidationError(
+      'callbackPercent',
+      `The venue's native trailing orders take \`callbackPercent\` in [${limits.min}, ${limits.max}], got \`${parameters.distanceValue}\``,
+      { key },
+    );
+  }
+  return parameters;
+}
+
+function checkIdentifier(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > maxIdentifierLength) {
+    throw new ValidationError(
+      field,
+      `Expected \`${field}\` to be a non-empty string of at most ${maxIdentifierLength} characters, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+function fail(field: string, message: string | undefined, key: string): void {
+  if (message !== undefined) throw new ValidationError(field, message, { key });
+}

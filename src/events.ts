@@ -1,0 +1,128 @@
+/**
+ * The registry's typed events (an eventemitter3 object map: `on` and `emit` are both
+ * type-checked). Payloads are snapshots: plain data, safe to log (no secrets).
+ */
+import type { StopOrder } from './ports/order-placer.js';
+import type { TrailingStopError } from './errors.js';
+import type { TrailingStopSnapshot } from './trailing-stop.js';
+
+/** Why a stop left the registry. */
+export type RemovalReason = string;
+
+/** Why a stop triggered: the venue stop was crossed (`stop`), or the price gapped past a stop the venue did not have yet (`gap`). */
+export type TriggerReason = 'stop' | 'gap';
+
+/** Payload of `stopMoved`. */
+export interface StopMovedEvent {
+  /** The stop after the move. */
+  readonly stop: TrailingStopSnapshot;
+  /** Stop price before the move; `null` when there was none. */
+  readonly previousStopPrice: number | null;
+  /** Stop price after the move. */
+  readonly stopPrice: number;
+  /** True when the venue already holds this price (emulated mode, or synced); false while a sync is due. */
+  readonly onExchange: boolean;
+}
+
+/** Payload of `triggered`. */
+export interface TriggeredEvent {
+  /** The stop, state `triggered`. */
+  readonly stop: TrailingStopSnapshot;
+  /** The price that crossed it. */
+  readonly price: number;
+  /** See {@link TriggerReason}. */
+  readonly reason: TriggerReason;
+  /** True when the registry closed the position by market order (emulated mode, or a gap with `closeOnGap`). */
+  readonly closedByMarket: boolean;
+}
+
+/** Payload of `raceLost`: this registry's double-check found another writer first. */
+export interface RaceLostEvent {
+  /** Key concerned. */
+  readonly key: string;
+  /** Owner of the record that won, when it still exists. */
+  readonly winner: string | undefined;
+  /** The order this registry had placed (now cancelled), if any. */
+  readonly order: StopOrder | null;
+}
+
+/** Payload of `compensated`: an order this registry placed was cancelled because nothing may keep it. */
+export interface CompensatedEvent {
+  /** Key concerned. */
+  readonly key: string;
+  /** The cancelled order. */
+  readonly order: StopOrder;
+  /** Why: a lost race, a late answer after a timeout, or a removal that happened meanwhile. */
+  readonly reason: 'race-lost' | 'late-answer' | 'removed';
+}
+
+/** Payload of `error`. */
+export interface ErrorContext {
+  /** Key concerned, when there is one. */
+  readonly key?: string;
+  /** What the registry was doing. */
+  readonly operation: 'create' | 'sync' | 'remove' | 'trigger' | 'restore' | 'reconcile' | 'resize';
+}
+
+/** Payload of `failed`. */
+export interface FailedEvent {
+  /** The stop, state `failed`: the position is not (or no longer) protected as intended. */
+  readonly stop: TrailingStopSnapshot;
+  /** What went wrong. */
+  readonly error: TrailingStopError;
+}
+
+/** Payload of `corruptRecord`. */
+export interface CorruptRecordEvent {
+  /** Key of the record, when readable. */
+  readonly key: string | undefined;
+  /** What is wrong with it. */
+  readonly reason: string;
+}
+
+/** Payload of `reconciled` events: what reconciliation did to one key or order. */
+export interface ReconcileEvent {
+  /** Key concerned, when known. */
+  readonly key: string | undefined;
+  /**
+   * What happened: `adopted` (pending order found and kept), `replaced` (missing order placed
+   * again), `finalized` (order had filled), `orphanCancelled` (open order with no record),
+   * `mismatch` (venue order differs from the record; reported, not changed), `gap` (price already
+   * crossed a restored stop).
+   */
+  readonly action: 'adopted' | 'replaced' | 'finalized' | 'orphanCancelled' | 'mismatch' | 'gap' | 'resumed';
+  /** The venue order concerned, when there is one. */
+  readonly order: StopOrder | null;
+  /** Human-readable detail. */
+  readonly detail: string;
+}
+
+/** Every event of {@link TrailingStopRegistry}, name to listener arguments. */
+export interface RegistryEvents {
+  /** A stop was created by this registry (or adopted from another registry's record). */
+  created: [stop: TrailingStopSnapshot];
+  /** A stop was removed. */
+  removed: [stop: TrailingStopSnapshot, reason: RemovalReason];
+  /** This registry lost a double-check race; its order (if any) is being cancelled. */
+  raceLost: [event: RaceLostEvent];
+  /** An order this registry placed was cancelled so it cannot become an orphan. */
+  compensated: [event: CompensatedEvent];
+  /** Something failed. The promise concerned (if any) rejects as well (I6). */
+  error: [error: TrailingStopError, context: ErrorContext];
+  /** The activation price was reached; trailing starts. */
+  activated: [stop: TrailingStopSnapshot];
+  /** The stop moved (tightened), once per move. */
+  stopMoved: [event: StopMovedEvent];
+  /** The venue confirmed a stop order at a price. */
+  stopSynced: [stop: TrailingStopSnapshot, order: StopOrder];
+  /** The stop moved to breakeven. */
+  breakeven: [stop: TrailingStopSnapshot];
+  /** The price crossed the stop. */
+  triggered: [event: TriggeredEvent];
+  /** The stop could not be kept on the venue; the previous exchange stop (if any) stays in place. */
+  failed: [event: FailedEvent];
+  /** `restore()` skipped a record it could not read. */
+  corruptRecord: [event: CorruptRecordEvent];
+  /** Reconciliation acted on, or reported, a difference between store and venue. */
+  reconciled: [event: ReconcileEvent];
+}

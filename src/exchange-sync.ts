@@ -1,0 +1,238 @@
+/**
+ * Exchange sync, one per stop: turns "the stop should now be at X" into exchange calls. One
+ * operation at a time per key; targets that arrive meanwhile coalesce (latest wins), so any number
+ * of ticks during one slow call cause at most one more call. Moves are throttled
+ * (`minUpdateIntervalMs`, `minImprovementPercent`) with an emergency bypass
+ * (`emergencyImprovementPercent`). Without `amendStop` a move is make-before-break: the new stop
+ * is placed before the old one is cancelled, so the position always has a stop.
+ *
+ * Nothing here awaits on the price path: `request()` is synchronous and starts the loop if needed.
+ */
+import type { StopOrder, StopOrderRequest } from './ports/order-placer.js';
+import type { Clock } from './ports/clock.js';
+import type { StopRecord } from './ports/state-store.js';
+import { OrderNotFoundError, TrailingStopError, WouldTriggerError, PlacementError } from './errors.js';
+import { clientOrderIdFor } from './client-order-id.js';
+import type { ExchangeGateway } from './exchange-gateway.js';
+import type { StopEntry } from './stop-entry.js';
+
+/** Outcome of a store write made for a stop. */
+export type WriteOutcome = 'written' | 'conflict' | 'gone';
+
+/** What the sync needs from the registry. */
+export interface SyncHost {
+  readonly gateway: ExchangeGateway;
+  readonly clock: Clock;
+  /** Writes the entry's state (serialized per entry; compare-and-set; adopts newer state on conflict). */
+  write(entry: StopEntry, overrides?: Partial<StopRecord>): Promise<WriteOutcome>;
+  /** The venue confirmed `order`. */
+  synced(entry: StopEntry, order: StopOrder): void;
+  /** The stop could not be kept; the old order stays. */
+  failed(entry: StopEntry, error: TrailingStopError): void;
+  /** The venue says the new stop is already crossed. */
+  gap(entry: StopEntry, error: WouldTriggerError): void;
+  /** The record vanished or belongs to another position: cancel what we placed, retire the entry. */
+  removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void;
+  /** A cancel-then-place move left the position without a stop for `ms`. */
+  unprotected(ms: number): void;
+  /** Work accounting for `onIdle()`. */
+  beginWork(): void;
+  endWork(): void;
+}
+
+/** Per-stop exchange sync; see the module comment. */
+export class StopSynchronizer {
+  readonly #entry: StopEntry;
+  readonly #host: SyncHost;
+  #running = false;
+  #timer: unknown = undefined;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(entry: StopEntry, host: SyncHost) {
+    this.#entry = entry;
+    this.#host = host;
+  }
+
+  /** True while an exchange operation for this stop runs. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** True while a throttled sync waits for its timer. */
+  get scheduled(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /**
+   * Asks the venue to catch up with the policy. Synchronous: starts the loop, arms the throttle
+   * timer, or does nothing when a loop already runs (it will see the latest target).
+   */
+  request(): void {
+    if (this.#running || !this.#entry.live) return;
+    const due = this.#dueIn();
+    if (due < 0) return;
+    if (due === 0) {
+      this.#clearTimer();
+      void this.#run();
+      return;
+    }
+    if (this.#timer !== undefined) return;
+    const clock = this.#host.clock;
+    this.#timer = clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.request();
+    }, due);
+    unref(this.#timer);
+  }
+
+  /** Stops the throttle timer (removal, trigger). A running operation completes. */
+  cancel(): void {
+    this.#clearTimer();
+  }
+
+  /** Resolves once no operation runs for this stop. */
+  idle(): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Ms until the next operation is due: -1 nothing to do, 0 now. */
+  #dueIn(): number {
+    const entry = this.#entry;
+    const parameters = entry.parameters;
+    const target = entry.policy.stopPrice;
+    if (target !== target) return -1;
+    if (parameters.mode === 'native') return -1;
+    if (parameters.mode === 'exchange') {
+      if (entry.order === null) return 0;
+      if (entry.quantity !== entry.syncedQuantity) return 0;
+    }
+    const synced = entry.syncedStopPrice;
+    if (synced !== synced) return 0;
+    const tightening = entry.policy.direction * (target - synced);
+    if (tightening <= 0) return -1;
+    const improvementPercent = (tightening / synced) * 100;
+    if (improvementPercent < parameters.minImprovementPercent) return -1;
+    if (improvementPercent >= parameters.emergencyImprovementPercent) return 0;
+    const wait = entry.lastSyncAt + parameters.minUpdateIntervalMs - this.#host.clock.now();
+    return wait > 0 ? wait : 0;
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    this.#host.beginWork();
+    try {
+      while (this.#entry.live) {
+        const due = this.#dueIn();
+        if (due !== 0) break;
+        if (!(await this.#syncOnce())) break;
+      }
+    } finally {
+      this.#running = false;
+      this.#host.endWork();
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    // A target that was throttled while the loop ran needs its timer.
+    if (this.#entry.live) this.request();
+  }
+
+  /** One operation toward the latest target. Returns false when the loop must stop. */
+  async #syncOnce(): Promise<boolean> {
+    const entry = this.#entry;
+    const host = this.#host;
+    const target = entry.policy.stopPrice;
+    const quantity = entry.quantity;
+    if (entry.parameters.mode === 'emulated') {
+      // No resting order: the registry is the stop. Persist the target so a restart resumes it.
+      entry.syncedStopPrice = target;
+      entry.syncedQuantity = quantity;
+      entry.lastSyncAt = host.clock.now();
+      const outcome = await host.write(entry);
+      if (outcome === 'gone') host.removedElsewhere(entry, null);
+      return outcome !== 'gone';
+    }
+    const gateway = host.gateway;
+    const placer = gateway.placer;
+    const old = entry.order;
+    let sequence = entry.sequence;
+    let next: StopOrder;
+    try {
+      if (old !== null && placer.amendStop !== undefined && quantity === entry.syncedQuantity) {
+        next = await gateway.amendStop(old, target, entry.key);
+      } else {
+        if (old !== null) sequence = entry.sequence + 1;
+        const request: StopOrderRequest = {
+          symbol: entry.symbol,
+          side: entry.side === 'long' ? 'sell' : 'buy',
+          quantity,
+          stopPrice: target,
+          clientOrderId: clientOrderIdFor(entry.clientOrderIdBase, sequence),
+        };
+        if (old !== null && placer.capabilities?.cancelBeforePlace === true) {
+          // The venue cannot hold two stops: the one window without protection, measured.
+          await gateway.cancelStop(old, entry.key);
+          const unprotectedSince = host.clock.now();
+          try {
+            next = await gateway.placeStop(request, entry.key, { lookupFirst: true });
+          } finally {
+            host.unprotected(host.clock.now() - unprotectedSince);
+          }
+        } else {
+          next = await gateway.placeStop(request, entry.key);
+          if (old !== null) {
+            try {
+              await gateway.cancelStop(old, entry.key);
+            } catch {
+              // The new stop protects; the old, looser one is swept by reconciliation.
+            }
+          }
+        }
+      }
+    } catch (error) {
+      if (error instanceof OrderNotFoundError && old !== null) {
+        // The order vanished (cancelled by hand, or filled): place a fresh one next round.
+        entry.order = null;
+        entry.syncedStopPrice = Number.NaN;
+        return true;
+      }
+      if (error instanceof WouldTriggerError) {
+        host.gap(entry, error);
+        return false;
+      }
+      host.failed(
+        entry,
+        error instanceof TrailingStopError
+          ? error
+          : new PlacementError(`Moving the stop for ${entry.key} failed`, { cause: error, key: entry.key }),
+      );
+      return false;
+    }
+    entry.order = next;
+    entry.sequence = sequence;
+    entry.syncedStopPrice = target;
+    entry.syncedQuantity = quantity;
+    entry.lastSyncAt = host.clock.now();
+    const outcome = await host.write(entry);
+    if (outcome === 'gone') {
+      host.removedElsewhere(entry, next);
+      return false;
+    }
+    host.synced(entry, next);
+    return true;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    this.#host.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** Lets the process exit while only a throttle timer is pending. */
+function unref(handle: unknown): void {
+  if (typeof handle === 'object' && handle !== null && 'unref' in handle) {
+    (handle as { unref(): void }).unref();
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Validation of trailing parameters (I8): everything a caller or a registry sets is checked here,
+ * before any I/O, and resolved into the complete {@link ResolvedTrailingParameters}.
+ */
+import { ValidationError } from '../errors.js';
+import type { PositionSide } from '../ports/state-store.js';
+import { checkNumber, nonNegative, percentOpen, positive, describeValue } from '../validation.js';
+import {
+  defaultTrailingParameters,
+  type DistanceKind,
+  type ProfitStep,
+  type ResolvedTrailingParameters,
+  type StopMode,
+  type TrailingParameters,
+} from './parameters.js';
+
+/** Every field of {@link TrailingParameters}, for unknown-field checks. */
+export const trailingParameterNames: readonly (keyof TrailingParameters)[] = [
+  'activationPercent',
+  'activationPrice',
+  'callbackPercent',
+  'callbackAmount',
+  'callbackTicks',
+  'atr',
+  'atrMultiplier',
+  'steps',
+  'breakevenAtPercent',
+  'breakevenOffsetPercent',
+  'mode',
+  'minUpdateIntervalMs',
+  'minImprovementPercent',
+  'emergencyImprovementPercent',
+  'closeOnGap',
+];
+
+const distanceNames = ['callbackPercent', 'callbackAmount', 'callbackTicks', 'atr', 'steps'] as const;
+const modes: readonly StopMode[] = ['exchange', 'emulated', 'native'];
+
+/** Throws a {@link ValidationError} for `field` when `message` is defined. */
+function fail(field: string, message: string | undefined): void {
+  if (message !== undefined) throw new ValidationError(field, message);
+}
+
+/**
+ * Validates one set of parameters on its own (types, ranges, at most one distance and one
+ * activation). Used for registry defaults and for each stop.
+ */
+export function validateTrailingParameters(parameters: TrailingParameters, prefix = ''): void {
+  const field = (name: string) => `${prefix}${name}`;
+  const p = parameters;
+  if (p.activationPercent !== undefined) fail(field('activationPercent'), checkNumber(field('activationPercent'), p.activationPercent, nonNegative));
+  if (p.activationPrice !== undefined) fail(field('activationPrice'), checkNumber(field('activationPrice'), p.activationPrice, positive));
+  if (p.activationPercent !== undefined && p.activationPrice !== undefined) {
+    fail(field('activationPrice'), 'Set at most one of `activationPercent` and `activationPrice`');
+  }
+  const distances = distanceNames.filter((name) => p[name] !== undefined);
+  if (distances.length > 1) {
+    fail(field(distances[1]!), `Set at most one trailing distance, got ${distances.map((name) => `\`${name}\``).join(' and ')}`);
+  }
+  if (p.callbackPercent !== undefined) fail(field('callbackPercent'), checkNumber(field('callbackPercent'), p.callbackPercent, percentOpen));
+  if (p.callbackAmount !== undefined) fail(field('callbackAmount'), checkNumber(field('callbackAmount'), p.callbackAmount, positive));
+  if (p.callbackTicks !== undefined) {
+    fail(field('callbackTicks'), checkNumber(field('callbackTicks'), p.callbackTicks, { ...positive, integer: true }));
+  }
+  if (p.atr !== undefined) fail(field('atr'), checkNumber(field('atr'), p.atr, positive));
+  if (p.atrMultiplier !== undefined) fail(field('atrMultiplier'), checkNumber(field('atrMultiplier'), p.atrMultiplier, positive));
+  if (p.steps !== undefined) validateSteps(p.steps, field('steps'));
+  if (p.breakevenAtPercent !== undefined) {
+    fail(field('breakevenAtPercent'), checkNumber(field('breakevenAtPercent'), p.breakevenAtPercent, positive));
+  }
+  if (p.breakevenOffsetPercent !== undefined) {
+    fail(field('breakevenOffsetPercent'), checkNumber(field('breakevenOffsetPercent'), p.breakevenOffsetPercent, nonNegative));
+  }
+  if (p.mode !== undefined && !modes.includes(p.mode)) {
+    fail(field('mode'), `Expected \`mode\` to be one of ${modes.map((mode) => `'${mode}'`).join(', ')}, got ${describeValue(p.mode)}`);
+  }
+  if (p.minUpdateIntervalMs !== undefined) {
+    fail(field('minUpdateIntervalMs'), checkNumber(field('minUpdateIntervalMs'), p.minUpdateIntervalMs, nonNegative));
+  }
+  if (p.minImprovementPercent !== undefined) {
+    fail(field('minImprovementPercent'), checkNumber(field('minImprovementPercent'), p.minImprovementPercent, { min: 0, max: 100, maxExclusive: true }));
+  }
+  if (p.emergencyImprovementPercent !== undefined) {
+    fail(field('emergencyImprovementPercent'), checkNumber(field('emergencyImprovementPercent'), p.emergencyImprovementPercent, percentOpen));
+  }
+  if (p.closeOnGap !== undefined && typeof p.closeOnGap !== 'boolean') {
+    fail(field('closeOnGap'), `Expected \`closeOnGap\` to be a boolean, got ${describeValue(p.closeOnGap)}`);
+  }
+}
+
+function validateSteps(steps: unknown, field: string): void {
+  if (!Array.isArray(steps) || steps.length === 0) {
+    fail(field, `Expected \`${field}\` to be a non-empty array of { profitPercent, callbackPercent }, got ${describeValue(steps)}`);
+  }
+  let previous: ProfitStep | undefined;
+  (steps as unknown[]).forEach((step, index) => {
+    const at = `${field}[${index}]`;
+    if (typeof step !== 'object' || step === null) fail(at, `Expected \`${at}\` to be an object, got ${describeValue(step)}`);
+    const { profitPercent, callbackPercent } = step as ProfitStep;
+    fail(`${at}.profitPercent`, checkNumber(`${at}.profitPercent`, profitPercent, positive));
+    fail(`${at}.callbackPercent`, checkNumber(`${at}.callbackPercent`, callbackPercent, percentOpen));
+    if (previous !== undefined && profitPercent <= previous.profitPercent) {
+      fail(`${at}.profitPercent`, `Tiers must be in ascending \`profitPercent\`: ${profitPercent} follows ${previous.profitPercent}`);
+    }
+    if (previous !== undefined && callbackPercent > previous.callbackPercent) {
+      fail(`${at}.callbackPercent`, `Tiers must not widen: \`callbackPercent\` ${callbackPercent} follows ${previous.callbackPercent}`);
+    }
+    previous = { profitPercent, callbackPercent };
+  });
+}
+
+/**
+ * Merges a stop's parameters over the registry's defaults and resolves them for a position.
+ * Both sets must have passed {@link validateTrailingParameters}.
+ */
+export function resolveTrailingParameters(
+  own: TrailingParameters,
+  defaults: TrailingParameters,
+  position: { side: PositionSide; entryPrice: number; tickSize: number | undefined },
+): ResolvedTrailingParameters {
+  const ownsDistance = distanceNames.some((name) => own[name] !== undefined);
+  const distanceSource = ownsDistance ? own : defaults;
+  const ownsActivation = own.activationPercent !== undefined || own.activationPrice !== undefined;
+  const activationSource = ownsActivation ? own : defaults;
+  const pick = <K extends keyof TrailingParameters>(name: K) => own[name] ?? defaults[name];
+
+  const direction = position.side === 'long' ? 1 : -1;
+  let activationPrice: number;
+  if (activationSource.activationPrice !== undefined) {
+    activationPrice = activationSource.activationPrice;
+  } else {
+    const percent = activationSource.activationPercent ?? defaultTrailingParameters.activationPercent;
+    if (direction === -1 && percent >= 100) {
+      throw new ValidationError('activationPercent', `A short's \`activationPercent\` must be below 100, got \`${percent}\``);
+    }
+    activationPrice = position.entryPrice * (1 + (direction * percent) / 100);
+  }
+
+  let distanceKind: DistanceKind = 'percent';
+  let distanceValue: number = defaultTrailingParameters.callbackPercent;
+  let steps: readonly ProfitStep[] = [];
+  if (distanceSource.callbackPercent !== undefined) {
+    distanceValue = distanceSource.callbackPercent;
+  } else if (distanceSource.callbackAmount !== undefined) {
+    distanceKind = 'amount';
+    distanceValue = distanceSource.callbackAmount;
+  } else if (distanceSource.callbackTicks !== undefined) {
+    distanceKind = 'ticks';
+    distanceValue = distanceSource.callbackTicks;
+    if (position.tickSize === undefined) {
+      throw new ValidationError('callbackTicks', '`callbackTicks` needs `tickSize`');
+    }
+  } else if (distanceSource.atr !== undefined) {
+    distanceKind = 'atr';
+    distanceValue = distanceSource.atr;
+  } else if (distanceSource.steps !== undefined) {
+    distanceKind = 'steps';
+    steps = distanceSource.steps.map((step) => ({ profitPercent: step.profitPercent, callbackPercent: step.callbackPercent }));
+    distanceValue = steps[0]!.callbackPercent;
+  }
+
+  const breakevenAtPercent = pick('breakevenAtPercent') ?? null;
+  const breakevenOffsetPercent = pick('breakevenOffsetPercent') ?? defaultTrailingParameters.breakevenOffsetPercent;
+  if (breakevenAtPercent !== null && breakevenOffsetPercent >= breakevenAtPercent) {
+    throw new ValidationError(
+      'breakevenOffsetPercent',
+      `\`breakevenOffsetPercent\` (${breakevenOffsetPercent}) must be below \`breakevenAtPercent\` (${breakevenAtPercent}), or the breakeven stop would sit above the price`,
+    );
+  }
+  return {
+    activationPrice,
+    distanceKind,
+    distanceValue,
+    atrMultiplier: pick('atrMultiplier') ?? defaultTrailingParameters.atrMultiplier,
+    steps,
+    breakevenAtPercent,
+    breakevenOffsetPercent,
+    tickSize: position.tickSize ?? null,
+    mode: pick('mode') ?? defaultTrailingParameters.mode,
+    minUpdateIntervalMs: pick('minUpdateIntervalMs') ?? defaultTrailingParameters.minUpdateIntervalMs,
+    minImprovementPercent: pick('minImprovementPercent') ?? defaultTrailingParameters.minImprovementPercent,
+    emergencyImprovementPercent: pick('emergencyImprovementPercent') ?? defaultTrailingParameters.emergencyImprovementPercent,
+    closeOnGap: pick('closeOnGap') ?? defaultTrailingParameters.closeOnGap,
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Tick-grid rounding that yields exact decimals: 931 ticks of 0.1 is 93.1, never
+ * 93.10000000000001. Stops round away from the market (a long's stop down, a short's up), so
+ * rounding never makes a stop cross the current price.
+ */
+
+/** Number of decimals of a tick size, exponent notation included (`1e-8` has 8). */
+export function tickDecimals(tickSize: number): number {
+  const text = String(tickSize);
+  const exponentAt = text.indexOf('e-');
+  if (exponentAt >= 0) {
+    const mantissa = text.slice(0, exponentAt);
+    const dot = mantissa.indexOf('.');
+    return Number(text.slice(exponentAt + 2)) + (dot >= 0 ? mantissa.length - dot - 1 : 0);
+  }
+  const dot = text.indexOf('.');
+  return dot >= 0 ? text.length - dot - 1 : 0;
+}
+
+// Tolerance for float error in value / tick (e.g. 93.1 / 0.1 = 930.9999999999999).
+const gridEpsilon = 1e-9;
+
+/**
+ * Rounds `value` to the grid of `tickSize` (whose decimals are `decimals`), down or up, and
+ * returns the nearest exact decimal of that precision.
+ */
+export function roundToTick(value: number, tickSize: number, decimals: number, direction: 'down' | 'up'): number {
+  const ticks = value / tickSize;
+  const whole = direction === 'down' ? Math.floor(ticks + gridEpsilon) : Math.ceil(ticks - gridEpsilon);
+  return Number((whole * tickSize).toFixed(decimals));
+}
+
+/** True when `value` lies on the grid of `tickSize` exactly (as the exact decimal). */
+export function isOnTick(value: number, tickSize: number, decimals: number): boolean {
+  const whole = Math.round(value / tickSize);
+  return Number((whole * tickSize).toFixed(decimals)) === value;
+}
