@@ -263,17 +263,39 @@ export class ExchangeGateway {
     }
   }
 
-  /** Cancels with retries; an order that is already gone counts as cancelled. */
+  /**
+   * Cancels with retries; an order that is already gone counts as cancelled. When every attempt
+   * ended with an unknown outcome, a lookup by client order id decides: gone means cancelled.
+   */
   async cancelStop(order: StopOrder, key: string): Promise<void> {
     const placer = this.#options.placer;
-    await this.#retrying(key, async () => {
-      try {
-        await this.call('cancelStop', key, (signal) => placer.cancelStop(order, { signal }));
-      } catch (error) {
-        if (error instanceof OrderNotFoundError) return;
-        throw error;
-      }
-    });
+    try {
+      await this.#retrying(key, async () => {
+        try {
+          await this.call('cancelStop', key, (signal) => placer.cancelStop(order, { signal }));
+        } catch (error) {
+          if (error instanceof OrderNotFoundError) return;
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (hasUnknownOutcome(error) && (await this.#probe(order, key)) === 'gone') return;
+      throw error;
+    }
+  }
+
+  /** Whether an order is still open, by lookup; `unknown` when the venue cannot tell us now. */
+  async #probe(order: StopOrder, key: string): Promise<'open' | 'gone' | 'unknown'> {
+    const placer = this.#options.placer;
+    if (placer.findStop === undefined) return 'unknown';
+    try {
+      const found = await this.call('findStop', key, (signal) =>
+        placer.findStop!({ symbol: order.symbol, clientOrderId: order.clientOrderId }, { signal }),
+      );
+      return found === undefined || found.id !== order.id || (found.status ?? 'open') !== 'open' ? 'gone' : 'open';
+    } catch {
+      return 'unknown';
+    }
   }
 
   /** Moves a stop in place (placer must have `amendStop`); retried like any call. */

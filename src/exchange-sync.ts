@@ -33,6 +33,8 @@ export interface SyncHost {
   gap(entry: StopEntry, error: WouldTriggerError): void;
   /** The record vanished or belongs to another position: cancel what we placed, retire the entry. */
   removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void;
+  /** A store write failed after the venue changed; reported, not fatal. */
+  storeFailed(entry: StopEntry, error: unknown): void;
   /** A cancel-then-place move left the position without a stop for `ms`. */
   unprotected(ms: number): void;
   /** Work accounting for `onIdle()`. */
@@ -149,9 +151,9 @@ export class StopSynchronizer {
       entry.syncedStopPrice = target;
       entry.syncedQuantity = quantity;
       entry.lastSyncAt = host.clock.now();
-      const outcome = await host.write(entry);
+      const outcome = await this.#write();
       if (outcome === 'gone') host.removedElsewhere(entry, null);
-      return outcome !== 'gone';
+      return outcome === 'written' || outcome === 'conflict';
     }
     const gateway = host.gateway;
     const placer = gateway.placer;
@@ -214,13 +216,24 @@ export class StopSynchronizer {
     entry.syncedStopPrice = target;
     entry.syncedQuantity = quantity;
     entry.lastSyncAt = host.clock.now();
-    const outcome = await host.write(entry);
+    const outcome = await this.#write();
+    if (outcome === 'failed') return false;
     if (outcome === 'gone') {
       host.removedElsewhere(entry, next);
       return false;
     }
     host.synced(entry, next);
     return true;
+  }
+
+  /** Persists after an operation; a store failure stops the loop (memory stays right, the next write catches up). */
+  async #write(): Promise<WriteOutcome | 'failed'> {
+    try {
+      return await this.#host.write(this.#entry);
+    } catch (error) {
+      this.#host.storeFailed(this.#entry, error);
+      return 'failed';
+    }
   }
 
   #clearTimer(): void {

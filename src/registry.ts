@@ -686,10 +686,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     this.#counters.racesLost++;
     this.emit('raceLost', { key: entry.key, winner: current?.owner, order });
     const sameOrder = order !== null && current?.order?.id === order.id;
-    if (order !== null && !sameOrder) {
-      await this.#gateway.cancelStop(order, entry.key);
-      this.#compensated(entry.key, order, current === undefined ? 'removed' : 'race-lost');
-    }
+    if (order !== null && !sameOrder) await this.#compensate(entry.key, order, current === undefined ? 'removed' : 'race-lost');
     if (current === undefined || current.positionId !== entry.positionId) throw new RemovedError(entry.key);
     if (current.state === 'pending') {
       const settled = await this.#waitForClaim(current);
@@ -938,10 +935,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       entry.state = entry.policy.activated ? 'active' : 'waiting';
       const outcome = await this.#write(entry);
       if (outcome === 'gone') {
-        if (order !== undefined && !found) {
-          await this.#gateway.cancelStop(order, key);
-          this.#compensated(key, order, 'removed');
-        }
+        if (order !== undefined && !found) await this.#compensate(key, order, 'removed');
         return;
       }
       this.#publish(entry);
@@ -1067,8 +1061,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
           // Another registry moved the same stop: both orders are live; keep the tighter one.
           const keepMine = entry.policy.direction * (mine.stopPrice - theirs.stopPrice) >= 0;
           const loser = keepMine ? theirs : mine;
-          await this.#gateway.cancelStop(loser, entry.key);
-          this.#compensated(entry.key, loser, 'race-lost');
+          await this.#compensate(entry.key, loser, 'race-lost');
           kept = keepMine ? mine : theirs;
         }
         if (kept === mine) entry.sequence = mySequence;
@@ -1113,16 +1106,13 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
         this.#unfollow(entry);
         if (this.#stops.get(entry.key) === entry) this.#stops.delete(entry.key);
         entry.state = 'closed';
-        if (orphan !== null) {
-          this.#track(
-            this.#gateway.cancelStop(orphan, entry.key).then(
-              () => this.#compensated(entry.key, orphan, 'removed'),
-              (error: unknown) => this.#logger.error('Could not cancel an order after a removal elsewhere', { key: entry.key, error: String(error) }),
-            ),
-          );
-        }
+        if (orphan !== null) void this.#compensate(entry.key, orphan, 'removed');
         this.#counters.removed++;
         this.emit('removed', entry.snapshot(), 'removed-elsewhere');
+      },
+      storeFailed: (entry, error) => {
+        const failure = error instanceof TrailingStopError ? error : new StoreError(`Persisting the stop for ${entry.key} failed`, { cause: error, key: entry.key });
+        this.#emitError(failure, { operation: 'sync', key: entry.key });
       },
       unprotected: (ms) => {
         this.#counters.unprotectedMs += ms;
@@ -1130,6 +1120,32 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       beginWork: () => this.#beginWork(),
       endWork: () => this.#endWork(),
     };
+  }
+
+  /**
+   * Cancels an order nothing may keep (lost race, removal meanwhile). Never rejects: it tries
+   * several retry budgets, then reports an error and leaves the order to the orphan sweep.
+   */
+  #compensate(key: string, order: StopOrder, reason: 'race-lost' | 'removed'): Promise<void> {
+    const work = (async () => {
+      let lastError: unknown;
+      for (let round = 0; round < 3; round++) {
+        try {
+          await this.#gateway.cancelStop(order, key);
+          this.#compensated(key, order, reason);
+          return;
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      const failure =
+        lastError instanceof TrailingStopError
+          ? lastError
+          : new PlacementError(`Could not cancel order ${order.id}; reconciliation will sweep it`, { cause: lastError, key });
+      this.#emitError(failure, { operation: 'reconcile', key });
+    })();
+    this.#track(work);
+    return work;
   }
 
   #compensated(key: string, order: StopOrder, reason: 'race-lost' | 'late-answer' | 'removed'): void {
