@@ -17,8 +17,11 @@ export function tickDecimals(tickSize: number): number {
   return dot >= 0 ? text.length - dot - 1 : 0;
 }
 
-// Tolerance for float error in value / tick (e.g. 93.1 / 0.1 = 930.9999999999999).
+// Tolerance for float error in value / tick (e.g. 93.1 / 0.1 = 930.9999999999999): absolute for
+// small tick counts, relative beyond a million ticks, where one ulp of the quotient exceeds 1e-9
+// (0.25607998 / 1e-8 is 25607997.999999996).
 const gridEpsilon = 1e-9;
+const relativeGridEpsilon = 1e-15;
 
 /**
  * Rounds `value` to the grid of `tickSize` (whose decimals are `decimals`), down or up, and
@@ -26,7 +29,8 @@ const gridEpsilon = 1e-9;
  */
 export function roundToTick(value: number, tickSize: number, decimals: number, direction: 'down' | 'up'): number {
   const ticks = value / tickSize;
-  const whole = direction === 'down' ? Math.floor(ticks + gridEpsilon) : Math.ceil(ticks - gridEpsilon);
+  const tolerance = Math.max(gridEpsilon, Math.abs(ticks) * relativeGridEpsilon);
+  const whole = direction === 'down' ? Math.floor(ticks + tolerance) : Math.ceil(ticks - tolerance);
   return Number((whole * tickSize).toFixed(decimals));
 }
 
