@@ -177,7 +177,7 @@ export class StopSynchronizer {
           await gateway.cancelStop(old, entry.key);
           const unprotectedSince = host.clock.now();
           try {
-            next = await gateway.placeStop(request, entry.key, { lookupFirst: true });
+            next = await gateway.placeStop(request, entry.key);
           } finally {
             host.unprotected(host.clock.now() - unprotectedSince);
           }
