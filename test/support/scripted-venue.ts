@@ -226,44 +226,44 @@ export class BinanceUsdmVenue extends ScriptedVenue {
 
   protected handle(request: VenueRequest): Reply | undefined {
     const route = `${request.method} ${request.path}`;
-    const p = request.params as Record<string, string | undefined>;
+    const params = request.params as Record<string, string | undefined>;
     switch (route) {
       case 'POST /fapi/v1/algoOrder':
-        return this.#create(p);
+        return this.#create(params);
       case 'DELETE /fapi/v1/algoOrder': {
-        const order = this.#find(p);
+        const order = this.#find(params);
         if (order === undefined || order.algoStatus !== 'NEW') return binanceError(-2011, 'Unknown order sent.');
         order.algoStatus = 'CANCELED';
         order.updateTime = this.now();
         return { status: 200, body: { algoId: order.algoId, clientAlgoId: order.clientAlgoId, code: '200', msg: 'success' } };
       }
       case 'GET /fapi/v1/algoOrder': {
-        const order = this.#find(p);
+        const order = this.#find(params);
         return order === undefined ? binanceError(-2013, 'Order does not exist.') : { status: 200, body: { ...order } };
       }
       case 'GET /fapi/v1/openAlgoOrders':
-        return { status: 200, body: this.openOrders(p.symbol).map((order) => ({ ...order })) };
+        return { status: 200, body: this.openOrders(params.symbol).map((order) => ({ ...order })) };
       case 'POST /fapi/v1/order': {
-        if (this.marketOrders.some((order) => order['clientOrderId'] === p.newClientOrderId)) {
+        if (this.marketOrders.some((order) => order['clientOrderId'] === params.newClientOrderId)) {
           return binanceError(-4116, 'ClientOrderId is duplicated.');
         }
         const time = this.now();
         const order = {
           orderId: 4_000_000 + this.nextId(),
-          symbol: p.symbol,
+          symbol: params.symbol,
           status: 'FILLED',
-          clientOrderId: p.newClientOrderId,
+          clientOrderId: params.newClientOrderId,
           price: '0',
-          avgPrice: String(this.price(p.symbol!)),
-          origQty: p.quantity,
-          executedQty: p.quantity,
-          cumQty: p.quantity,
+          avgPrice: String(this.price(params.symbol!)),
+          origQty: params.quantity,
+          executedQty: params.quantity,
+          cumQty: params.quantity,
           cumQuote: '0',
           timeInForce: 'GTC',
           type: 'MARKET',
-          reduceOnly: p.reduceOnly === 'true',
+          reduceOnly: params.reduceOnly === 'true',
           closePosition: false,
-          side: p.side,
+          side: params.side,
           positionSide: 'BOTH',
           stopPrice: '0',
           workingType: 'CONTRACT_PRICE',
@@ -278,42 +278,42 @@ export class BinanceUsdmVenue extends ScriptedVenue {
     }
   }
 
-  #find(p: Record<string, string | undefined>): BinanceAlgoOrder | undefined {
-    if (p.algoId !== undefined) return this.orders.get(Number(p.algoId));
-    const matches = [...this.orders.values()].filter((order) => order.clientAlgoId === p.clientAlgoId);
+  #find(params: Record<string, string | undefined>): BinanceAlgoOrder | undefined {
+    if (params.algoId !== undefined) return this.orders.get(Number(params.algoId));
+    const matches = [...this.orders.values()].filter((order) => order.clientAlgoId === params.clientAlgoId);
     return matches.find((order) => order.algoStatus === 'NEW') ?? matches.at(-1);
   }
 
-  #create(p: Record<string, string | undefined>): Reply {
-    if (p.algoType !== 'CONDITIONAL') return binanceError(-1102, "Mandatory parameter 'algoType' was not sent.");
-    if (this.openOrders().some((order) => order.clientAlgoId === p.clientAlgoId)) {
+  #create(params: Record<string, string | undefined>): Reply {
+    if (params.algoType !== 'CONDITIONAL') return binanceError(-1102, "Mandatory parameter 'algoType' was not sent.");
+    if (this.openOrders().some((order) => order.clientAlgoId === params.clientAlgoId)) {
       return binanceError(-4116, 'ClientOrderId is duplicated.');
     }
-    const price = this.price(p.symbol!);
-    if (p.type === 'STOP_MARKET') {
-      const trigger = Number(p.triggerPrice);
-      if (p.side === 'SELL' ? trigger >= price : trigger <= price) return binanceError(-2021, 'Order would immediately trigger.');
+    const price = this.price(params.symbol!);
+    if (params.type === 'STOP_MARKET') {
+      const trigger = Number(params.triggerPrice);
+      if (params.side === 'SELL' ? trigger >= price : trigger <= price) return binanceError(-2021, 'Order would immediately trigger.');
     }
     const time = this.now();
     const order: BinanceAlgoOrder = {
       algoId: 3000 + this.nextId(),
-      clientAlgoId: p.clientAlgoId!,
+      clientAlgoId: params.clientAlgoId!,
       algoType: 'CONDITIONAL',
-      orderType: p.type!,
-      symbol: p.symbol!,
-      side: p.side!,
-      positionSide: p.positionSide ?? 'BOTH',
+      orderType: params.type!,
+      symbol: params.symbol!,
+      side: params.side!,
+      positionSide: params.positionSide ?? 'BOTH',
       timeInForce: 'GTC',
-      quantity: p.quantity!,
+      quantity: params.quantity!,
       algoStatus: 'NEW',
-      triggerPrice: p.triggerPrice ?? '0',
+      triggerPrice: params.triggerPrice ?? '0',
       price: '0',
-      workingType: p.workingType ?? 'CONTRACT_PRICE',
+      workingType: params.workingType ?? 'CONTRACT_PRICE',
       priceProtect: false,
-      reduceOnly: p.reduceOnly === 'true',
+      reduceOnly: params.reduceOnly === 'true',
       closePosition: false,
-      ...(p.callbackRate === undefined ? {} : { callbackRate: p.callbackRate }),
-      ...(p.activationPrice === undefined ? {} : { activatePrice: p.activationPrice }),
+      ...(params.callbackRate === undefined ? {} : { callbackRate: params.callbackRate }),
+      ...(params.activationPrice === undefined ? {} : { activatePrice: params.activationPrice }),
       createTime: time,
       updateTime: time,
       triggerTime: 0,
@@ -408,7 +408,7 @@ export class BybitVenue extends ScriptedVenue {
 
   protected handle(request: VenueRequest): Reply | undefined {
     const route = `${request.method} ${request.path}`;
-    const p = request.params;
+    const params = request.params;
     switch (route) {
       case 'GET /v5/user/query-api':
         // The real endpoint echoes the API key; it must never reach an error message.
@@ -416,9 +416,9 @@ export class BybitVenue extends ScriptedVenue {
       case 'GET /v5/account/info':
         return bybitReply(0, 'OK', { marginMode: 'REGULAR_MARGIN', unifiedMarginStatus: 5 });
       case 'POST /v5/order/create':
-        return this.#create(p);
+        return this.#create(params);
       case 'POST /v5/order/cancel': {
-        const order = this.#findOpen(p);
+        const order = this.#findOpen(params);
         if (order === undefined) return bybitReply(110001, 'Order does not exist');
         order.orderStatus = 'Deactivated';
         order.cancelType = 'CancelByUser';
@@ -426,29 +426,29 @@ export class BybitVenue extends ScriptedVenue {
         return bybitReply(0, 'OK', { orderId: order.orderId, orderLinkId: order.orderLinkId });
       }
       case 'POST /v5/order/amend': {
-        const order = this.#findOpen(p);
+        const order = this.#findOpen(params);
         if (order === undefined) return bybitReply(110001, 'Order does not exist');
-        if (p['triggerPrice'] !== undefined) {
-          const refusal = this.#crossed(order.symbol, order.triggerDirection, Number(p['triggerPrice']));
+        if (params['triggerPrice'] !== undefined) {
+          const refusal = this.#crossed(order.symbol, order.triggerDirection, Number(params['triggerPrice']));
           if (refusal !== undefined) return refusal;
-          order.triggerPrice = String(p['triggerPrice']);
+          order.triggerPrice = String(params['triggerPrice']);
         }
-        if (typeof p['triggerBy'] === 'string') order.triggerBy = p['triggerBy'];
+        if (typeof params['triggerBy'] === 'string') order.triggerBy = params['triggerBy'];
         order.updatedTime = String(this.now());
         return bybitReply(0, 'OK', { orderId: order.orderId, orderLinkId: order.orderLinkId });
       }
       case 'GET /v5/order/realtime':
-        return this.#list(p, true);
+        return this.#list(params, true);
       case 'GET /v5/order/history':
-        return this.#list(p, false);
+        return this.#list(params, false);
       default:
         return undefined;
     }
   }
 
-  #findOpen(p: Readonly<Record<string, unknown>>): BybitOrder | undefined {
+  #findOpen(params: Readonly<Record<string, unknown>>): BybitOrder | undefined {
     return this.openOrders().find((order) =>
-      p['orderId'] !== undefined ? order.orderId === p['orderId'] : order.orderLinkId === p['orderLinkId'],
+      params['orderId'] !== undefined ? order.orderId === params['orderId'] : order.orderLinkId === params['orderLinkId'],
     );
   }
 
@@ -463,55 +463,55 @@ export class BybitVenue extends ScriptedVenue {
     return undefined;
   }
 
-  #create(p: Readonly<Record<string, unknown>>): Reply {
-    const linkId = typeof p['orderLinkId'] === 'string' ? p['orderLinkId'] : '';
-    const symbol = String(p['symbol']);
+  #create(params: Readonly<Record<string, unknown>>): Reply {
+    const orderLinkId = typeof params['orderLinkId'] === 'string' ? params['orderLinkId'] : '';
+    const symbol = String(params['symbol']);
     // Bybit keeps orderLinkId unique across open and finished orders.
     const taken =
-      [...this.orders.values()].some((order) => order.orderLinkId === linkId) ||
-      this.marketOrders.some((order) => order['orderLinkId'] === linkId);
-    if (linkId !== '' && taken) return bybitReply(110072, 'OrderLinkedID is duplicate');
+      [...this.orders.values()].some((order) => order.orderLinkId === orderLinkId) ||
+      this.marketOrders.some((order) => order['orderLinkId'] === orderLinkId);
+    if (orderLinkId !== '' && taken) return bybitReply(110072, 'OrderLinkedID is duplicate');
     const id = this.nextId();
     const orderId = `00000000-0000-4000-8000-${id.toString(16).padStart(12, '0')}`;
-    if (p['triggerPrice'] === undefined) {
-      this.marketOrders.push({ ...p, orderId });
-      return bybitReply(0, 'OK', { orderId, orderLinkId: linkId });
+    if (params['triggerPrice'] === undefined) {
+      this.marketOrders.push({ ...params, orderId });
+      return bybitReply(0, 'OK', { orderId, orderLinkId });
     }
-    const direction = Number(p['triggerDirection']);
-    const refusal = this.#crossed(symbol, direction, Number(p['triggerPrice']));
+    const direction = Number(params['triggerDirection']);
+    const refusal = this.#crossed(symbol, direction, Number(params['triggerPrice']));
     if (refusal !== undefined) return refusal;
     const time = String(this.now());
     const order: BybitOrder = {
       orderId,
-      orderLinkId: linkId,
+      orderLinkId,
       symbol,
       price: '0',
-      qty: String(p['qty']),
-      side: String(p['side']),
+      qty: String(params['qty']),
+      side: String(params['side']),
       isLeverage: '',
-      positionIdx: Number(p['positionIdx'] ?? 0),
+      positionIdx: Number(params['positionIdx'] ?? 0),
       orderStatus: 'Untriggered',
       cancelType: 'UNKNOWN',
       rejectReason: 'EC_NoError',
       avgPrice: '',
-      leavesQty: String(p['qty']),
+      leavesQty: String(params['qty']),
       leavesValue: '0',
       cumExecQty: '0',
       cumExecValue: '0',
       cumExecFee: '0',
       timeInForce: 'IOC',
-      orderType: String(p['orderType']),
+      orderType: String(params['orderType']),
       stopOrderType: 'Stop',
       orderIv: '',
-      triggerPrice: String(p['triggerPrice']),
+      triggerPrice: String(params['triggerPrice']),
       takeProfit: '',
       stopLoss: '',
       tpTriggerBy: '',
       slTriggerBy: '',
       triggerDirection: direction,
-      triggerBy: typeof p['triggerBy'] === 'string' ? p['triggerBy'] : 'LastPrice',
+      triggerBy: typeof params['triggerBy'] === 'string' ? params['triggerBy'] : 'LastPrice',
       lastPriceOnCreated: String(this.price(symbol)),
-      reduceOnly: p['reduceOnly'] === true,
+      reduceOnly: params['reduceOnly'] === true,
       closeOnTrigger: false,
       smpType: 'None',
       smpGroup: 0,
@@ -524,16 +524,16 @@ export class BybitVenue extends ScriptedVenue {
       updatedTime: time,
     };
     this.orders.set(orderId, order);
-    return bybitReply(0, 'OK', { orderId, orderLinkId: linkId });
+    return bybitReply(0, 'OK', { orderId, orderLinkId });
   }
 
-  #list(p: Readonly<Record<string, unknown>>, open: boolean): Reply {
+  #list(params: Readonly<Record<string, unknown>>, open: boolean): Reply {
     const list = [...this.orders.values()].filter(
       (order) =>
         (order.orderStatus === 'Untriggered') === open &&
-        (p['symbol'] === undefined || order.symbol === p['symbol']) &&
-        (p['orderId'] === undefined || order.orderId === p['orderId']) &&
-        (p['orderLinkId'] === undefined || order.orderLinkId === p['orderLinkId']),
+        (params['symbol'] === undefined || order.symbol === params['symbol']) &&
+        (params['orderId'] === undefined || order.orderId === params['orderId']) &&
+        (params['orderLinkId'] === undefined || order.orderLinkId === params['orderLinkId']),
     );
     return bybitReply(0, 'OK', { list: list.map((order) => ({ ...order })), nextPageCursor: '', category: 'linear' });
   }
