@@ -9,7 +9,7 @@
  */
 import type { ResolvedTrailingParameters } from './parameters.js';
 import type { PositionSide } from '../ports/state-store.js';
-import { roundToTick, tickDecimals } from './tick.js';
+import { roundSignificant, roundToTick, tickDecimals } from './tick.js';
 
 /** The stop moved (tightened). */
 export const STOP_MOVED = 1;
@@ -57,8 +57,11 @@ export function createPolicyState(
   const decimals = parameters.tickSize === null ? 0 : tickDecimals(parameters.tickSize);
   const direction = side === 'long' ? 1 : -1;
   let stopPrice = initialStopPrice ?? Number.NaN;
-  if (initialStopPrice !== undefined && parameters.tickSize !== null) {
-    stopPrice = roundToTick(initialStopPrice, parameters.tickSize, decimals, direction === 1 ? 'down' : 'up');
+  if (initialStopPrice !== undefined) {
+    stopPrice =
+      parameters.tickSize === null
+        ? roundSignificant(initialStopPrice)
+        : roundToTick(initialStopPrice, parameters.tickSize, decimals, direction === 1 ? 'down' : 'up');
   }
   return {
     direction,
@@ -143,10 +146,10 @@ export function trailingStopPrice(state: PolicyState, parameters: ResolvedTraili
 /** Moves the stop to `candidate` (rounded away from the market) if that tightens it. */
 function tighten(state: PolicyState, parameters: ResolvedTrailingParameters, candidate: number): boolean {
   const direction = state.direction;
-  let price = candidate;
-  if (parameters.tickSize !== null) {
-    price = roundToTick(price, parameters.tickSize, state.tickDecimals, direction === 1 ? 'down' : 'up');
-  }
+  const price =
+    parameters.tickSize === null
+      ? roundSignificant(candidate)
+      : roundToTick(candidate, parameters.tickSize, state.tickDecimals, direction === 1 ? 'down' : 'up');
   if (!(price > 0)) return false;
   if (state.stopPrice === state.stopPrice && direction * (price - state.stopPrice) <= 0) return false;
   state.stopPrice = price;

@@ -39,3 +39,19 @@ export function isOnTick(value: number, tickSize: number, decimals: number): boo
   const whole = Math.round(value / tickSize);
   return Number((whole * tickSize).toFixed(decimals)) === value;
 }
+
+/**
+ * Removes float dust from a price computed without a tick size: rounds to 12 significant digits,
+ * so 3000 x 1.015 is 3045, not 3044.9999999999995. Exact for the nearest decimal (the division or
+ * multiplication by an exact power of ten is correctly rounded).
+ */
+export function roundSignificant(value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) return value;
+  const shift = 11 - Math.floor(Math.log10(value));
+  if (shift >= 0) {
+    const scale = 10 ** Math.min(shift, 22);
+    return Math.round(value * scale) / scale;
+  }
+  const scale = 10 ** -shift;
+  return Math.round(value / scale) * scale;
+}
