@@ -311,11 +311,11 @@ export class ExchangeGateway {
     return this.call('findStop', key, (signal) => placer.findStop!({ symbol, clientOrderId }, { signal }));
   }
 
-  /** Every open stop the placer can see; `undefined` when it cannot list them. */
-  async openStops(): Promise<StopOrder[] | undefined> {
+  /** Every open stop the placer can see on `symbols` (at least); `undefined` when it cannot list them. */
+  async openStops(symbols: readonly string[]): Promise<StopOrder[] | undefined> {
     const placer = this.#options.placer;
     if (placer.openStops === undefined) return undefined;
-    return this.#retrying('*', () => this.call('openStops', '*', (signal) => placer.openStops!({ signal })));
+    return this.#retrying('*', () => this.call('openStops', '*', (signal) => placer.openStops!({ signal, symbols })));
   }
 
   /** Closes a position by market order; the deterministic client order id makes retries safe. */

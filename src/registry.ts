@@ -453,7 +453,8 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       for (const record of await this.#store.list()) {
         if (findRecordProblem(record) === undefined) records.push(record);
       }
-      const open = await this.#gateway.openStops();
+      const symbols = new Set([...records.map((record) => record.symbol), ...[...this.#stops.values()].map((entry) => entry.symbol)]);
+      const open = await this.#gateway.openStops([...symbols]);
       const openByClientOrderId = new Map((open ?? []).map((order) => [order.clientOrderId, order]));
       for (const record of records) {
         if (this.#creations.has(record.key)) continue;

@@ -24,6 +24,7 @@ import type {
   FindStopQuery,
   OrderPlacer,
   OrderSide,
+  OpenStopsOptions,
   PlacerCallOptions,
   PlacerCapabilities,
   StopOrder,
@@ -563,7 +564,8 @@ export class CcxtOrderPlacer implements OrderPlacer {
   }
 
   /**
-   * Every open stop on the symbols this placer has used plus `options.symbols` (one venue call per
+   * Every open stop on the symbols this placer has used, the constructor's `symbols` and the
+   * call's `options.symbols` (the registry passes those of its records; one venue call per
    * symbol); with none known, one call without a symbol. Only reduce-only conditional or trailing
    * orders are listed.
    *
@@ -573,10 +575,10 @@ export class CcxtOrderPlacer implements OrderPlacer {
    * const orphans = live.filter((order) => !known.has(order.clientOrderId));
    * ```
    */
-  openStops(options: PlacerCallOptions): Promise<StopOrder[]> {
+  openStops(options: OpenStopsOptions): Promise<StopOrder[]> {
     return this.#call('openStops', options, {}, async () => {
       await this.#ensureMarkets();
-      const symbols = [...new Set([...(this.#options.symbols ?? []), ...this.#usedSymbols])];
+      const symbols = [...new Set([...(this.#options.symbols ?? []), ...(options.symbols ?? []), ...this.#usedSymbols])];
       const result = new Map<string, StopOrder>();
       for (const symbol of symbols.length === 0 ? [undefined] : symbols) {
         let orders: CcxtOrderLike[];

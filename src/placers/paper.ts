@@ -11,6 +11,7 @@
 import type {
   ClosePositionRequest,
   FindStopQuery,
+  OpenStopsOptions,
   OrderPlacer,
   OrderSide,
   PlacerCallOptions,
@@ -175,7 +176,7 @@ export class PaperExchange implements OrderPlacer {
   }
 
   /** @inheritdoc */
-  openStops(options: PlacerCallOptions): Promise<StopOrder[]> {
+  openStops(options: OpenStopsOptions): Promise<StopOrder[]> {
     return this.#call('openStops', options, {}, () => this.liveOrders());
   }
 

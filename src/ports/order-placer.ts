@@ -56,6 +56,15 @@ export interface PlacerCallOptions {
   readonly signal: AbortSignal;
 }
 
+/** Options of {@link OrderPlacer.openStops}. */
+export interface OpenStopsOptions extends PlacerCallOptions {
+  /**
+   * Symbols the registry knows stops for (from its store and memory). Venues that can only list
+   * open orders per symbol (Binance) use them; others may ignore them.
+   */
+  readonly symbols?: readonly string[];
+}
+
 /** Lookup key for {@link OrderPlacer.findStop}. */
 export interface FindStopQuery {
   /** Venue symbol. */
@@ -137,7 +146,7 @@ export interface OrderPlacer {
   findStop?(query: FindStopQuery, options: PlacerCallOptions): Promise<StopOrder | undefined>;
 
   /** Every open stop this placer can see; used by reconciliation's orphan sweep. */
-  openStops?(options: PlacerCallOptions): Promise<StopOrder[]>;
+  openStops?(options: OpenStopsOptions): Promise<StopOrder[]>;
 
   /** Places a native trailing order (mode `native`). */
   placeTrailingStop?(request: TrailingStopOrderRequest, options: PlacerCallOptions): Promise<StopOrder>;
