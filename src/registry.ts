@@ -9,6 +9,7 @@
  * processes the store's insert-if-absent and compare-and-set arbitrate.
  */
 import { EventEmitter } from 'eventemitter3';
+import { detachOnAbort } from './abort.js';
 import type { OrderPlacer, StopOrder } from './ports/order-placer.js';
 import type { StateStore, StopRecord } from './ports/state-store.js';
 import { type Clock, systemClock } from './ports/clock.js';
@@ -733,21 +734,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
 
   #detach<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     if (signal === undefined) return promise;
-    if (signal.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new AbortedError(undefined, { cause: signal.reason }));
-      signal.addEventListener('abort', onAbort, { once: true });
-      promise.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
+    return detachOnAbort(promise, signal, () => new AbortedError(undefined, { cause: signal.reason }));
   }
 
   // ---- prices ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@
  *
  * @packageDocumentation
  */
+import { detachOnAbort } from '../abort.js';
 import type {
   ClosePositionRequest,
   FindStopQuery,
@@ -776,24 +777,13 @@ export class CcxtOrderPlacer implements OrderPlacer {
       throw error instanceof TrailingStopError ? error : this.#failure(operation, target, error).error;
     });
     if (signal === undefined) return attempt;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        // The request may already be at the venue: the outcome is unknown (I7), resolved by the
-        // caller through findStop with the same client order id.
-        reject(new AbortedError(`${this.#exchange.id} ${operation} was aborted in flight; its outcome is unknown`));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      attempt.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
+    // The request may already be at the venue: an abort in flight leaves the outcome unknown (I7),
+    // resolved by the caller through findStop with the same client order id.
+    return detachOnAbort(
+      attempt,
+      signal,
+      () => new AbortedError(`${this.#exchange.id} ${operation} was aborted in flight; its outcome is unknown`),
+    );
   }
 
   /** Loads markets once when the caller has not (shared by concurrent calls; retried after a failure). */
