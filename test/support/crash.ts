@@ -1,0 +1,137 @@
+/**
+ * A faithful model of a process that dies: wrap a registry's placer, store and clock with one
+ * {@link Crash}; after `crash()` nothing it sends leaves the "process" and nothing comes back.
+ * Calls already sent keep their effect (an order placed, a row written) but their answers are
+ * lost, and the registry's promises never settle, exactly as after a `kill -9` between two awaits.
+ */
+import type { OrderPlacer, PlacerCallOptions, StopOrder } from '../../src/ports/order-placer.js';
+import type { StateStore } from '../../src/ports/state-store.js';
+import type { Clock } from '../../src/ports/clock.js';
+
+/** A placer or store method name, as seen by the crash hooks. */
+export type CrashPoint =
+  | { readonly side: 'placer'; readonly operation: string; readonly argument: unknown; readonly when: 'before' | 'after' }
+  | { readonly side: 'store'; readonly operation: string; readonly argument: unknown; readonly when: 'before' | 'after' };
+
+/** Decides, at each call, whether the process dies right there. */
+export type CrashHook = (point: CrashPoint) => boolean;
+
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
+/** One process's fate; see the module comment. */
+export class Crash {
+  #crashed = false;
+  readonly #hook: CrashHook | undefined;
+
+  /**
+   * @param hook Called before each call is sent (`before`: returning true kills the process and
+   *   the call never leaves) and right after it took effect (`after`: it happened, the answer is lost).
+   */
+  constructor(hook?: CrashHook) {
+    this.#hook = hook;
+  }
+
+  /** True once the process died. */
+  get crashed(): boolean {
+    return this.#crashed;
+  }
+
+  /** Kills the process now. */
+  crash(): void {
+    this.#crashed = true;
+  }
+
+  /** Wraps an order placer (optional methods stay optional). */
+  placer(inner: OrderPlacer): OrderPlacer {
+    const wrap = <A extends unknown[], R>(operation: string, method: ((...args: A) => Promise<R>) | undefined) =>
+      method === undefined ? undefined : (...args: A) => this.#forward('placer', operation, args[0], () => method.apply(inner, args));
+    const placer: { -readonly [K in keyof OrderPlacer]: OrderPlacer[K] } = {
+      capabilities: inner.capabilities,
+      placeStop: wrap('placeStop', inner.placeStop)!,
+      cancelStop: wrap('cancelStop', inner.cancelStop)!,
+    };
+    if (inner.amendStop) placer.amendStop = wrap('amendStop', inner.amendStop) as (order: StopOrder, stopPrice: number, options: PlacerCallOptions) => Promise<StopOrder>;
+    if (inner.findStop) placer.findStop = wrap('findStop', inner.findStop);
+    if (inner.openStops) placer.openStops = wrap('openStops', inner.openStops);
+    if (inner.closePosition) placer.closePosition = wrap('closePosition', inner.closePosition);
+    if (inner.placeTrailingStop) placer.placeTrailingStop = wrap('placeTrailingStop', inner.placeTrailingStop);
+    return placer;
+  }
+
+  /** Wraps a state store. `close()` still works (the test closes the real store itself). */
+  store(inner: StateStore): StateStore {
+    const wrap =
+      <A extends unknown[], R>(operation: string, method: (...args: A) => Promise<R>) =>
+      (...args: A) =>
+        this.#forward('store', operation, args[0], () => method.apply(inner, args));
+    return {
+      capabilities: inner.capabilities,
+      load: wrap('load', inner.load),
+      list: wrap('list', inner.list),
+      insert: wrap('insert', inner.insert),
+      compareAndSet: wrap('compareAndSet', inner.compareAndSet),
+      delete: wrap('delete', inner.delete),
+      close: () => inner.close(),
+    };
+  }
+
+  /** Wraps a clock: a dead process's timers never fire. */
+  clock(inner: Clock): Clock {
+    return {
+      now: () => inner.now(),
+      setTimeout: (callback, delayMs) =>
+        inner.setTimeout(() => {
+          if (!this.#crashed) callback();
+        }, delayMs),
+      clearTimeout: (handle) => inner.clearTimeout(handle),
+    };
+  }
+
+  #forward<T>(side: 'placer' | 'store', operation: string, argument: unknown, call: () => Promise<T>): Promise<T> {
+    if (this.#crashed) return never();
+    if (this.#hook?.({ side, operation, argument, when: 'before' } as CrashPoint)) {
+      this.#crashed = true;
+      return never();
+    }
+    let pending: Promise<T>;
+    try {
+      pending = call();
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    if (this.#hook?.({ side, operation, argument, when: 'after' } as CrashPoint)) this.#crashed = true;
+    return pending.then(
+      (value) => (this.#crashed ? never<T>() : value),
+      (error: unknown) => (this.#crashed ? never<T>() : Promise.reject(error)),
+    );
+  }
+}
+
+/** A clock whose time moves only when told; timers are real (short delays: polls, latency). */
+export class ManualClock implements Clock {
+  #now: number;
+
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
+
+  /** @inheritdoc */
+  now(): number {
+    return this.#now;
+  }
+
+  /** Moves time forward by `ms`. */
+  advance(ms: number): void {
+    this.#now += ms;
+  }
+
+  /** @inheritdoc */
+  setTimeout(callback: () => void, delayMs: number): unknown {
+    return setTimeout(callback, delayMs);
+  }
+
+  /** @inheritdoc */
+  clearTimeout(handle: unknown): void {
+    clearTimeout(handle as ReturnType<typeof setTimeout>);
+  }
+}
