@@ -11,9 +11,8 @@ import { ValidationError } from '../errors.js';
 import type { OrderPlacer } from '../ports/order-placer.js';
 import { checkNumber, describeValue, positive } from '../validation.js';
 import type { ResolvedTrailingParameters, TrailingParameters } from './parameters.js';
-import { advancePolicy, createPolicyState, STOP_MOVED, trailingStopPrice, TRIGGERED, type PolicyState } from './policy.js';
+import { advancePolicy, BREAKEVEN, createPolicyState, STOP_MOVED, trailingStopPrice, TRIGGERED, type PolicyState } from './policy.js';
 import { validateTrailingParameters } from './resolve-parameters.js';
-import { roundToTick } from './tick.js';
 
 /** One OHLC candle. Prices are positive and finite, with `low <= open, close <= high`. */
 export interface Candle {
@@ -151,7 +150,8 @@ export function replayCandles(spec: ReplaySpec, candles: readonly Candle[], opti
   const state = createPolicyState(validated.side, entryPrice, parameters, validated.initialStopPrice);
   // As the registry does at creation: the entry price is the first price the policy sees.
   let reason: ReplayExit['reason'] = 'stop';
-  if (advancePolicy(state, parameters, entryPrice) & STOP_MOVED) reason = reasonOf(state, parameters);
+  const entryFlags = advancePolicy(state, parameters, entryPrice);
+  if (entryFlags & STOP_MOVED) reason = reasonOf(state, parameters, entryFlags);
 
   const favourableFirst = order === 'favourable-first';
   const long = state.direction === 1;
@@ -167,7 +167,7 @@ export function replayCandles(spec: ReplaySpec, candles: readonly Candle[], opti
     prices[3] = candle.close;
     for (let step = 0; step < 4; step++) {
       const flags = advancePolicy(state, parameters, prices[step]!);
-      if (flags & STOP_MOVED) reason = reasonOf(state, parameters);
+      if (flags & STOP_MOVED) reason = reasonOf(state, parameters, flags);
       if (flags & TRIGGERED) {
         path.push(state.stopPrice);
         while (path.length < candles.length) path.push(null);
@@ -181,14 +181,17 @@ export function replayCandles(spec: ReplaySpec, candles: readonly Candle[], opti
   return { entryPrice, exit: undefined, path };
 }
 
-/** Which rule set the current stop: the trailing distance, or the initial / breakeven stop. */
-function reasonOf(state: PolicyState, parameters: ResolvedTrailingParameters): ReplayExit['reason'] {
+/**
+ * Which rule set the stop, after a call of `advancePolicy` that returned `flags` with STOP_MOVED.
+ * Only breakeven (reported by BREAKEVEN in the same call) and trailing move a stop; when both ran,
+ * the tighter candidate is the stop (rounding is monotone, so comparing before rounding is enough).
+ */
+function reasonOf(state: PolicyState, parameters: ResolvedTrailingParameters, flags: number): ReplayExit['reason'] {
+  if (!(flags & BREAKEVEN)) return 'trailing';
   if (!state.activated) return 'stop';
-  let trailing = trailingStopPrice(state, parameters);
-  if (parameters.tickSize !== null) {
-    trailing = roundToTick(trailing, parameters.tickSize, state.tickDecimals, state.direction === 1 ? 'down' : 'up');
-  }
-  return trailing === state.stopPrice ? 'trailing' : 'stop';
+  const direction = state.direction;
+  const breakevenStop = state.entryPrice * (1 + (direction * parameters.breakevenOffsetPercent) / 100);
+  return direction * (trailingStopPrice(state, parameters) - breakevenStop) > 0 ? 'trailing' : 'stop';
 }
 
 function checkOptions(options: unknown): { order: ReplayOrder; defaults: TrailingParameters } {

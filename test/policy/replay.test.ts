@@ -65,6 +65,13 @@ describe('replayCandles: long', () => {
     expect(result.exit).toEqual({ index: 0, price: 98, stopPrice: 98, reason: 'stop' });
   });
 
+  it('a trailing stop without a tick size (float-dust rounding) still exits as `trailing`', () => {
+    // 1.1 x 0.985 is 1.0835000000000001 in floating point; the policy stores 1.0835.
+    const spec = { side: 'long', activationPercent: 0, callbackPercent: 1.5 } as const;
+    const result = replayCandles(spec, [c(1, 1.1, 1, 1.05)]);
+    expect(result.exit).toEqual({ index: 0, price: 1.0835, stopPrice: 1.0835, reason: 'trailing' });
+  });
+
   it('a breakeven stop above an activated trailing stop exits as `stop`', () => {
     // Trailing 5 % from 102 is 96.9; the breakeven stop 100.5 is tighter and is the one that fires.
     const spec = { side: 'long', activationPercent: 0, callbackPercent: 5, breakevenAtPercent: 2, breakevenOffsetPercent: 0.5 } as const;
