@@ -34,3 +34,5 @@ export type * from './events.js';
 export type { RetryOptions } from './exchange-gateway.js';
 export { roundToTick, tickDecimals, isOnTick } from './policy/tick.js';
 export { findRecordProblem } from './record-validation.js';
+export { replayCandles } from './policy/replay.js';
+export type { Candle, ReplayExit, ReplayOptions, ReplayOrder, ReplayResult, ReplaySpec } from './policy/replay.js';

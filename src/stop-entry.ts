@@ -5,7 +5,7 @@
 import type { StopOrder } from './ports/order-placer.js';
 import type { PositionSide, StopRecord, StopState } from './ports/state-store.js';
 import type { ResolvedTrailingParameters } from './policy/parameters.js';
-import { createPolicyState, type PolicyState } from './policy/policy.js';
+import { createPolicyState, hasReachedProfit, profitPercentOf, type PolicyState } from './policy/policy.js';
 import { clientOrderIdFor } from './client-order-id.js';
 import { TrailingStop, type TrailingStopSnapshot } from './trailing-stop.js';
 import type { StopSynchronizer } from './exchange-sync.js';
@@ -175,8 +175,7 @@ export class StopEntry {
     policy.tierIndex = record.tierIndex;
     policy.breakevenReached =
       record.parameters.breakevenAtPercent !== null &&
-      ((policy.direction * (record.bestPrice - record.entryPrice)) / record.entryPrice) * 100 >=
-        record.parameters.breakevenAtPercent;
+      hasReachedProfit(profitPercentOf(policy.direction, record.entryPrice, record.bestPrice), record.parameters.breakevenAtPercent);
     policy.triggered = record.state === 'triggered';
     const entry = new StopEntry({
       key: record.key,

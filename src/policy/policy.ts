@@ -20,6 +20,22 @@ export const TRIGGERED = 4;
 /** Profit reached `breakevenAtPercent`; the stop moved to entry (plus offset) if that tightened it. */
 export const BREAKEVEN = 8;
 
+/**
+ * Float tolerance, in percent, when a profit is compared with a threshold: 0.0707 over an entry
+ * of 0.07 is 1 %, although the division gives 0.99999999999999.
+ */
+const profitTolerancePercent = 1e-9;
+
+/** Profit of `price` over `entryPrice` in percent, for a position of `direction` (1 long, -1 short). */
+export function profitPercentOf(direction: 1 | -1, entryPrice: number, price: number): number {
+  return ((direction * (price - entryPrice)) / entryPrice) * 100;
+}
+
+/** True when `profitPercent` reached `thresholdPercent`, up to float rounding. */
+export function hasReachedProfit(profitPercent: number, thresholdPercent: number): boolean {
+  return profitPercent + profitTolerancePercent >= thresholdPercent;
+}
+
 /** Mutable state of one stop's policy. Plain numbers, so updates allocate nothing. */
 export interface PolicyState {
   /** 1 for a long, -1 for a short. */
@@ -89,12 +105,12 @@ export function advancePolicy(state: PolicyState, parameters: ResolvedTrailingPa
   // NaN best (first price) compares false, hence the explicit check.
   if (state.bestPrice !== state.bestPrice || direction * (price - state.bestPrice) > 0) {
     state.bestPrice = price;
-    const profitPercent = ((direction * (price - state.entryPrice)) / state.entryPrice) * 100;
+    const profitPercent = profitPercentOf(direction, state.entryPrice, price);
     const steps = parameters.steps;
-    while (state.tierIndex + 1 < steps.length && steps[state.tierIndex + 1]!.profitPercent <= profitPercent) {
+    while (state.tierIndex + 1 < steps.length && hasReachedProfit(profitPercent, steps[state.tierIndex + 1]!.profitPercent)) {
       state.tierIndex++;
     }
-    if (!state.breakevenReached && parameters.breakevenAtPercent !== null && profitPercent >= parameters.breakevenAtPercent) {
+    if (!state.breakevenReached && parameters.breakevenAtPercent !== null && hasReachedProfit(profitPercent, parameters.breakevenAtPercent)) {
       state.breakevenReached = true;
       flags |= BREAKEVEN;
       const breakevenStop = state.entryPrice * (1 + (direction * parameters.breakevenOffsetPercent) / 100);

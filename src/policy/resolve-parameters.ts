@@ -5,6 +5,7 @@
 import { ValidationError } from '../errors.js';
 import type { PositionSide } from '../ports/state-store.js';
 import { checkNumber, nonNegative, percentOpen, positive, describeValue } from '../validation.js';
+import { roundSignificant } from './tick.js';
 import {
   defaultTrailingParameters,
   type DistanceKind,
@@ -133,7 +134,8 @@ export function resolveTrailingParameters(
     if (direction === -1 && percent >= 100) {
       throw new ValidationError('activationPercent', `A short's \`activationPercent\` must be below 100, got \`${percent}\``);
     }
-    activationPrice = position.entryPrice * (1 + (direction * percent) / 100);
+    // Rounded to 12 significant digits: entry 0.07 at 1 % activates at 0.0707, not 0.07070000000000001.
+    activationPrice = roundSignificant(position.entryPrice * (1 + (direction * percent) / 100));
   }
 
   let distanceKind: DistanceKind = 'percent';

@@ -339,3 +339,26 @@ describe('initial stop', () => {
     expect(short.stop()).toBe(104.57);
   });
 });
+
+describe('thresholds under float rounding', () => {
+  it('activation, breakeven and tiers fire exactly at their percent (entry 0.07, +1 % is 0.0707)', () => {
+    const activation = openPosition({ side: 'long', entryPrice: 0.07, tickSize: 0.0001, activationPercent: 1, callbackPercent: 0.5 });
+    expect(activation.parameters.activationPrice).toBe(0.0707);
+    expect(activation.feed(0.0707) & ACTIVATED).toBe(ACTIVATED);
+    const breakeven = openPosition({ side: 'long', entryPrice: 0.07, tickSize: 0.0001, activationPercent: 50, breakevenAtPercent: 1 });
+    expect(breakeven.feed(0.0707) & BREAKEVEN).toBe(BREAKEVEN);
+    expect(breakeven.stop()).toBe(0.07);
+    const tiers = openPosition({
+      side: 'short',
+      entryPrice: 0.07,
+      tickSize: 0.0001,
+      activationPercent: 0,
+      steps: [
+        { profitPercent: 0.5, callbackPercent: 2 },
+        { profitPercent: 1, callbackPercent: 1 },
+      ],
+    });
+    tiers.feed(0.0693);
+    expect(tiers.state.tierIndex).toBe(1);
+  });
+});
