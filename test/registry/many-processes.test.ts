@@ -15,7 +15,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PaperExchange, TrailingStopRegistry, type StopRecord, type TrailingStopRegistryOptions } from '../../src/index.js';
 import { PostgresStateStore } from '../../src/stores/postgres.js';
-import { Crash, ManualClock, type CrashPoint } from '../support/crash.js';
+import { Crash, ManualClock, Pause, type CrashPoint } from '../support/crash.js';
 import { createPool, databaseUrl, dropSchema, postgresAvailable, randomSchemaName, reportMissingPostgres } from '../support/postgres.js';
 import { listen, longSpec } from '../support/registry-fixtures.js';
 import { serveVenue } from '../support/ipc-placer.js';
@@ -49,7 +49,7 @@ describe.runIf(postgresAvailable)('many registries on one PostgreSQL database an
   });
 
   /** A registry as one bot process: its own pool, store and owner id. */
-  function bot(owner: string, options: Partial<TrailingStopRegistryOptions> = {}, wrap: { crash?: Crash } = {}): TrailingStopRegistry {
+  function bot(owner: string, options: Partial<TrailingStopRegistryOptions> = {}, wrap: { crash?: Crash | Pause } = {}): TrailingStopRegistry {
     const pool = createPool({ max: 4 });
     pools.push(pool);
     const store = new PostgresStateStore({ client: pool, schema });
@@ -225,6 +225,94 @@ describe.runIf(postgresAvailable)('many registries on one PostgreSQL database an
     await restarted.reconcile();
     expectSameView([restarted], stored);
     for (const registry of [...survivors, restarted]) await registry.close();
+  });
+
+  async function pausedWave(when: 'after' | 'while'): Promise<void> {
+    const clock = new ManualClock();
+    let placements = 0;
+    let startSurvivors!: () => void;
+    const survivorsMayStart = new Promise<void>((resolve) => {
+      startSurvivors = resolve;
+    });
+    const pause = new Pause((point: CrashPoint) => {
+      if (point.side !== 'placer' || point.operation !== 'placeStop' || point.when !== 'after') return false;
+      placements++;
+      if (placements === 10) startSurvivors();
+      return placements === 30; // that order is on the venue; its answer (and all else) waits
+    });
+    const sleeper = bot('bot-0', { clock, leaseMs }, { crash: pause });
+    const survivors = [1, 2].map((index) => bot(`bot-${index}`, { clock, leaseMs, claimPollMs: 10 }));
+    const sleeperWave = sleeper.createMany(keys.map((key) => longSpec(key)));
+    await survivorsMayStart;
+    const waves = survivors.map((registry) => registry.createMany(keys.map((key) => longSpec(key))));
+    await until(() => pause.paused);
+    await settle(admin, schema, 'bot-0');
+
+    // Its leases expire while it sleeps; the others take its claims over.
+    clock.advance(leaseMs);
+    if (when === 'after') {
+      for (const wave of await Promise.all(waves)) expect(wave.filter((result) => result.status === 'rejected')).toEqual([]);
+      await Promise.all(survivors.map((registry) => registry.onIdle()));
+      await expectOneOrderPerKey();
+    }
+    if (when === 'while') {
+      // Wake it up as soon as one of its claims is someone else's, before they are finished.
+      const adminStore = new PostgresStateStore({ client: admin, schema });
+      const takenOver = async () => (await adminStore.list()).some((record) => record.state === 'pending' && record.owner !== 'bot-0');
+      for (let round = 0; round < 2_000 && !(await takenOver()); round++) await new Promise((resolve) => setImmediate(resolve));
+    }
+    // It wakes up: every answer it was waiting for arrives late, every write it tries is stale.
+    pause.resume();
+    for (const wave of await Promise.all(waves)) expect(wave.filter((result) => result.status === 'rejected')).toEqual([]);
+    const late = await sleeperWave;
+    await Promise.all([sleeper, ...survivors].map((registry) => registry.onIdle()));
+    expect(late.filter((result) => result.status === 'rejected')).toEqual([]);
+    const stored = await expectOneOrderPerKey();
+    expectSameView([sleeper, ...survivors], stored);
+    for (const registry of [sleeper, ...survivors]) await registry.close();
+  }
+
+  it('a registry pauses mid-wave past its leases and wakes up after the others took its claims over: still one order per key', () =>
+    pausedWave('after'));
+
+  // KNOWN BUG G: the woken registry's #lostRace cancels the orders the takers adopted (same client
+  // order id); 74-134 of 200 keys end unprotected. Flip to `it` once fixed.
+  it.fails('a registry pauses mid-wave past its leases and wakes up while the others take its claims over: still one order per key', () =>
+    pausedWave('while'));
+
+  // KNOWN BUG H: a stale registry's move re-uses a client order id the other one retired, and the
+  // stop goes `failed`. Flip to `it` once fixed.
+  it.fails('two registries that both hold the same stops and both get prices keep every stop trailing, one order each', async () => {
+    // After restore() every process holds every stop; a bot that feeds prices for all symbols
+    // then moves the same stops as another one. Compare-and-set arbitrates every move.
+    const symbols = keys.slice(0, 20);
+    const registries = [0, 1].map((index) => bot(`bot-${index}`, { minUpdateIntervalMs: 0 }));
+    await Promise.all(registries.map((registry) => registry.createMany(symbols.map((symbol) => longSpec(symbol)))));
+    const failed: string[] = [];
+    for (const registry of registries) registry.on('failed', (event) => failed.push(`${registry.owner}:${event.stop.key}: ${event.error.message}`));
+    for (let step = 0; step < 20; step++) {
+      for (const symbol of symbols) {
+        registries[0]!.updatePrice(symbol, 101 + step * 1.3);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        registries[1]!.updatePrice(symbol, 101.2 + step * 1.3);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(registries.map((registry) => registry.onIdle()));
+    await Promise.all(registries.map((registry) => registry.reconcile()));
+    await Promise.all(registries.map((registry) => registry.onIdle()));
+
+    expect(failed).toEqual([]);
+    const stored = await records();
+    const live = venue.liveOrders();
+    expect(live).toHaveLength(symbols.length);
+    for (const symbol of symbols) {
+      const record = stored.get(symbol)!;
+      expect(record.state, `state of ${symbol}`).toBe('active');
+      expect(live.filter((order) => order.symbol === symbol).map((order) => order.id), `live orders of ${symbol}`).toEqual([record.order?.id]);
+      for (const registry of registries) expect(registry.get(symbol)?.order?.id, `${registry.owner} sees ${symbol}`).toBe(record.order?.id);
+    }
+    for (const registry of registries) await registry.close();
   });
 
   it('4 real processes creating the same 200 keys at once: 200 live orders, no orphan, one view', async () => {

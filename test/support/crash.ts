@@ -135,3 +135,108 @@ export class ManualClock implements Clock {
     clearTimeout(handle as ReturnType<typeof setTimeout>);
   }
 }
+
+/**
+ * A process that stops and later goes on (a long GC pause, a suspended VM, a laptop lid): while
+ * paused nothing it sends leaves and no answer or timer reaches it; on `resume()` everything held
+ * is delivered, late. Wrap a registry's placer, store and clock with one `Pause`.
+ */
+export class Pause {
+  #gate: Promise<void> | undefined;
+  #open: (() => void) | undefined;
+  readonly #hook: CrashHook | undefined;
+
+  /** @param hook Like {@link Crash}'s: returning true pauses the process at that point. */
+  constructor(hook?: CrashHook) {
+    this.#hook = hook;
+  }
+
+  /** True while paused. */
+  get paused(): boolean {
+    return this.#gate !== undefined;
+  }
+
+  /** Pauses now. */
+  pause(): void {
+    if (this.#gate !== undefined) return;
+    this.#gate = new Promise((resolve) => {
+      this.#open = resolve;
+    });
+  }
+
+  /** Goes on: held calls leave, held answers and timers arrive. */
+  resume(): void {
+    const open = this.#open;
+    this.#gate = undefined;
+    this.#open = undefined;
+    open?.();
+  }
+
+  /** Wraps an order placer. */
+  placer(inner: OrderPlacer): OrderPlacer {
+    const wrap = <A extends unknown[], R>(operation: string, method: ((...args: A) => Promise<R>) | undefined) =>
+      method === undefined ? undefined : (...args: A) => this.#forward('placer', operation, args[0], () => method.apply(inner, args));
+    const placer: { -readonly [K in keyof OrderPlacer]: OrderPlacer[K] } = {
+      capabilities: inner.capabilities,
+      placeStop: wrap('placeStop', inner.placeStop)!,
+      cancelStop: wrap('cancelStop', inner.cancelStop)!,
+    };
+    if (inner.amendStop) placer.amendStop = wrap('amendStop', inner.amendStop) as (order: StopOrder, stopPrice: number, options: PlacerCallOptions) => Promise<StopOrder>;
+    if (inner.findStop) placer.findStop = wrap('findStop', inner.findStop);
+    if (inner.openStops) placer.openStops = wrap('openStops', inner.openStops);
+    if (inner.closePosition) placer.closePosition = wrap('closePosition', inner.closePosition);
+    return placer;
+  }
+
+  /** Wraps a state store. */
+  store(inner: StateStore): StateStore {
+    const wrap =
+      <A extends unknown[], R>(operation: string, method: (...args: A) => Promise<R>) =>
+      (...args: A) =>
+        this.#forward('store', operation, args[0], () => method.apply(inner, args));
+    return {
+      capabilities: inner.capabilities,
+      load: wrap('load', inner.load),
+      list: wrap('list', inner.list),
+      insert: wrap('insert', inner.insert),
+      compareAndSet: wrap('compareAndSet', inner.compareAndSet),
+      delete: wrap('delete', inner.delete),
+      close: () => inner.close(),
+    };
+  }
+
+  /** Wraps a clock: a paused process's timers fire only after it resumes. */
+  clock(inner: Clock): Clock {
+    return {
+      now: () => inner.now(),
+      setTimeout: (callback, delayMs) =>
+        inner.setTimeout(() => {
+          const gate = this.#gate;
+          if (gate === undefined) callback();
+          else void gate.then(callback);
+        }, delayMs),
+      clearTimeout: (handle) => inner.clearTimeout(handle),
+    };
+  }
+
+  async #forward<T>(side: 'placer' | 'store', operation: string, argument: unknown, call: () => Promise<T>): Promise<T> {
+    while (this.#gate !== undefined) await this.#gate;
+    if (this.#hook?.({ side, operation, argument, when: 'before' } as CrashPoint)) this.pause();
+    while (this.#gate !== undefined) await this.#gate;
+    const pending = call();
+    if (this.#hook?.({ side, operation, argument, when: 'after' } as CrashPoint)) this.pause();
+    const settle = async () => {
+      while (this.#gate !== undefined) await this.#gate;
+    };
+    return pending.then(
+      async (value) => {
+        await settle();
+        return value;
+      },
+      async (error: unknown) => {
+        await settle();
+        throw error;
+      },
+    );
+  }
+}

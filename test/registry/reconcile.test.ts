@@ -1,0 +1,414 @@
+/**
+ * `registry.reconcile()` on a running registry: safe to call periodically, idempotent, and never
+ * in the way of work in flight (a creation or a move whose order is not recorded yet is not an
+ * orphan). Registries share one memory store and one paper venue, as bot processes share a
+ * database and an exchange account.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ClosedError,
+  MemoryStateStore,
+  PaperExchange,
+  TrailingStopRegistry,
+  type OrderPlacer,
+  type TrailingStopRegistryOptions,
+} from '../../src/index.js';
+import { Crash, ManualClock, type CrashPoint } from '../support/crash.js';
+import { listen, liveBySymbol, longSpec, orphansOf } from '../support/registry-fixtures.js';
+
+const leaseMs = 5_000;
+
+let clock: ManualClock;
+let venue: PaperExchange;
+let store: MemoryStateStore;
+const registries: TrailingStopRegistry[] = [];
+
+beforeEach(() => {
+  clock = new ManualClock();
+  venue = new PaperExchange();
+  store = new MemoryStateStore();
+});
+
+afterEach(async () => {
+  await Promise.all(registries.splice(0).map((registry) => (registry.closed ? undefined : registry.close())));
+});
+
+function registry(options: Partial<TrailingStopRegistryOptions> = {}): TrailingStopRegistry {
+  const created = new TrailingStopRegistry({
+    placer: venue,
+    store,
+    clock,
+    owner: 'bot-1',
+    leaseMs,
+    claimPollMs: 1,
+    minUpdateIntervalMs: 0,
+    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+    ...options,
+  });
+  registries.push(created);
+  return created;
+}
+
+/**
+ * The venue as seen through a slow link: calls take effect when they arrive, and `placeStop`
+ * answers wait until `release()`, so a test can look at the world while an order exists that no
+ * record names yet.
+ */
+function heldPlacements(inner: PaperExchange): { placer: OrderPlacer; held: () => number; release: () => void } {
+  const waiting: (() => void)[] = [];
+  let open = false;
+  const placer: OrderPlacer = {
+    capabilities: inner.capabilities,
+    placeStop: async (request, options) => {
+      const order = await inner.placeStop(request, options);
+      if (!open) await new Promise<void>((resolve) => waiting.push(resolve));
+      return order;
+    },
+    cancelStop: (order, options) => inner.cancelStop(order, options),
+    findStop: (query, options) => inner.findStop!(query, options),
+    openStops: (options) => inner.openStops(options),
+  };
+  return {
+    placer,
+    held: () => waiting.length,
+    release: () => {
+      open = true;
+      for (const resolve of waiting.splice(0)) resolve();
+    },
+  };
+}
+
+function bind(inner: MemoryStateStore) {
+  return {
+    load: inner.load.bind(inner),
+    list: inner.list.bind(inner),
+    insert: inner.insert.bind(inner),
+    compareAndSet: inner.compareAndSet.bind(inner),
+    delete: inner.delete.bind(inner),
+    close: inner.close.bind(inner),
+  };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let spin = 0; spin < 1_000 && !condition(); spin++) await new Promise((resolve) => setImmediate(resolve));
+  expect(condition()).toBe(true);
+}
+
+/** Every invariant of quiescence: one live order per live record, the one it names; nothing else. */
+async function expectConsistent(): Promise<void> {
+  const live = liveBySymbol(venue);
+  for (const record of await store.list()) {
+    const protecting = record.state === 'waiting' || record.state === 'active';
+    const orders = live.get(record.symbol) ?? [];
+    if (protecting && record.order !== null) {
+      expect(orders.map((order) => order.id), `live orders for ${record.key}`).toEqual([record.order.id]);
+    }
+    if (!protecting) expect(orders, `live orders for ${record.key} (${record.state})`).toEqual([]);
+  }
+  expect(await orphansOf(venue, store)).toEqual([]);
+}
+
+describe('reconcile on a healthy registry', () => {
+  it('reports nothing and writes nothing to the venue, however often it runs', async () => {
+    const bot = registry();
+    await bot.createMany(['BTC', 'ETH', 'SOL'].map((symbol) => longSpec(symbol)));
+    bot.updatePrice('ETH', 104);
+    await bot.onIdle();
+    const heard = listen(bot);
+    const calls = { ...venue.calls };
+    const versions = (await store.list()).map((record) => `${record.key}@${record.version}`).sort();
+
+    for (let round = 0; round < 3; round++) expect((await bot.reconcile()).actions).toEqual([]);
+
+    expect(heard.reconciled).toEqual([]);
+    expect(venue.calls.placeStop).toBe(calls.placeStop);
+    expect(venue.calls.cancelStop).toBe(calls.cancelStop);
+    expect((await store.list()).map((record) => `${record.key}@${record.version}`).sort()).toEqual(versions);
+    await expectConsistent();
+  });
+
+  it('loads the stops another registry created into memory, and acts on none of them', async () => {
+    const creator = registry({ owner: 'bot-1' });
+    await creator.createMany(['BTC', 'ETH'].map((symbol) => longSpec(symbol)));
+    const watcher = registry({ owner: 'bot-2' });
+    const heard = listen(watcher);
+    await watcher.reconcile();
+    expect(heard.reconciled).toEqual([]);
+    expect(watcher.list().map((stop) => [stop.key, stop.order?.id])).toEqual(creator.list().map((stop) => [stop.key, stop.order?.id]));
+  });
+
+  // KNOWN BUG D: reconcile() never drops in-memory stops whose record is gone (see the report to the lead): flip to `it` once fixed.
+  it.fails('forgets a stop that another registry removed since', async () => {
+    const creator = registry({ owner: 'bot-1' });
+    await creator.createMany(['BTC', 'ETH'].map((symbol) => longSpec(symbol)));
+    const watcher = registry({ owner: 'bot-2' });
+    await watcher.reconcile();
+    await creator.remove('BTC');
+    await watcher.reconcile();
+    await watcher.onIdle();
+    // Memory agrees with the store at quiescence (I4): the removed stop no longer follows prices.
+    expect(watcher.has('BTC')).toBe(false);
+    watcher.updatePrice('BTC', 110);
+    await watcher.onIdle();
+    expect(venue.liveOrders('BTC')).toEqual([]);
+    await expectConsistent();
+  });
+
+  it('rejects with ClosedError after close()', async () => {
+    const bot = registry();
+    await bot.close();
+    await expect(bot.reconcile()).rejects.toBeInstanceOf(ClosedError);
+    await expect(bot.restore()).rejects.toBeInstanceOf(ClosedError);
+  });
+});
+
+describe('reconcile repairs what happened behind the registry\'s back', () => {
+  // KNOWN BUG B: `replaced` re-places under the vanished order's client order id (sequence not bumped) (see the report to the lead): flip to `it` once fixed.
+  it.fails('places a hand-cancelled stop again, once; the next pass finds nothing to do', async () => {
+    const bot = registry();
+    const stop = await bot.create(longSpec('BTC'));
+    venue.cancelByHand(stop.order!.id);
+    const heard = listen(bot);
+
+    await bot.reconcile();
+    await bot.onIdle();
+    expect(heard.actions()).toEqual(['replaced:BTC']);
+    expect(venue.liveOrders('BTC')).toHaveLength(1);
+    expect(bot.get('BTC')).toMatchObject({ state: 'waiting', stopPrice: 98 });
+
+    await bot.reconcile();
+    await bot.onIdle();
+    expect(heard.reconciled).toHaveLength(1);
+    expect(heard.errors).toEqual([]);
+    await expectConsistent();
+  });
+
+  it('finalizes a stop whose order filled while the registry missed the tick', async () => {
+    const bot = registry();
+    await bot.create(longSpec('BTC'));
+    expect(venue.setPrice('BTC', 97)).toHaveLength(1); // the registry never saw this price
+    const heard = listen(bot);
+    const calls = { ...venue.calls };
+    await bot.reconcile();
+    await bot.onIdle();
+    expect(heard.actions()).toEqual(['finalized:BTC']);
+    expect(bot.get('BTC')?.state).toBe('triggered');
+    expect((await store.load('BTC'))?.state).toBe('triggered');
+    expect(venue.calls.placeStop).toBe(calls.placeStop);
+    // A triggered stop no longer follows prices: a rebound moves nothing.
+    bot.updatePrice('BTC', 120);
+    await bot.onIdle();
+    expect(venue.calls.placeStop).toBe(calls.placeStop);
+  });
+
+  it('sweeps an orphan a lost race left behind when its compensation failed', async () => {
+    const bot = registry();
+    await bot.create(longSpec('BTC'));
+    // An order with this registry's prefix for a position no record names.
+    const orphan = await venue.placeStop(
+      { symbol: 'BTC', side: 'sell', quantity: 1, stopPrice: 97, clientOrderId: 'tsr-BTC-zzzzzzzzzz-1' },
+      { signal: new AbortController().signal },
+    );
+    const heard = listen(bot);
+    await bot.reconcile();
+    expect(heard.reconciled.map((event) => [event.action, event.order?.id])).toEqual([['orphanCancelled', orphan.id]]);
+    await bot.reconcile();
+    expect(heard.reconciled).toHaveLength(1);
+    await expectConsistent();
+  });
+});
+
+describe('reconcile with a placer that can only list, or only look up', () => {
+  async function crashedClaimWithOrder(): Promise<void> {
+    const crash = new Crash((point: CrashPoint) => point.side === 'placer' && point.operation === 'placeStop' && point.when === 'after');
+    const dead = new TrailingStopRegistry({ placer: crash.placer(venue), store: crash.store(store), clock: crash.clock(clock), owner: 'bot-1', leaseMs });
+    void dead.create(longSpec('BTC'));
+    await until(() => crash.crashed);
+  }
+
+  it('with openStops only, a crashed claim\'s order is found in the open list and adopted', async () => {
+    await crashedClaimWithOrder();
+    const listing: OrderPlacer = {
+      placeStop: (request, options) => venue.placeStop(request, options),
+      cancelStop: (order, options) => venue.cancelStop(order, options),
+      openStops: (options) => venue.openStops(options),
+    };
+    const bot = registry({ placer: listing });
+    const heard = listen(bot);
+    await bot.restore();
+    expect(heard.actions()).toEqual(['adopted:BTC']);
+    expect(venue.allOrders()).toHaveLength(1);
+    await expectConsistent();
+  });
+
+  it('with findStop only, a crashed claim is resolved by lookup, and nothing is swept (nothing to list)', async () => {
+    await crashedClaimWithOrder();
+    const orphan = await venue.placeStop(
+      { symbol: 'ETH', side: 'sell', quantity: 1, stopPrice: 40, clientOrderId: 'tsr-ETH-zzzzzzzzzz-1' },
+      { signal: new AbortController().signal },
+    );
+    const finding: OrderPlacer = {
+      placeStop: (request, options) => venue.placeStop(request, options),
+      cancelStop: (order, options) => venue.cancelStop(order, options),
+      findStop: (query, options) => venue.findStop!(query, options),
+    };
+    const bot = registry({ placer: finding });
+    const heard = listen(bot);
+    await bot.restore();
+    expect(heard.actions()).toEqual(['adopted:BTC']);
+    expect(venue.liveOrders('ETH').map((order) => order.id)).toEqual([orphan.id]);
+  });
+});
+
+describe('reconcile never gets in the way of work in flight', () => {
+  it('leaves alone the order of a creation whose answer has not arrived yet (same registry)', async () => {
+    const link = heldPlacements(venue);
+    const bot = registry({ placer: link.placer });
+    const heard = listen(bot);
+    const creating = bot.create(longSpec('BTC'));
+    await until(() => link.held() === 1);
+    expect(venue.liveOrders('BTC')).toHaveLength(1);
+
+    await bot.reconcile();
+    expect(heard.reconciled).toEqual([]);
+    link.release();
+    const stop = await creating;
+    await bot.onIdle();
+    expect(stop.order?.id).toBe(venue.liveOrders('BTC')[0]?.id);
+    await expectConsistent();
+  });
+
+  it('leaves alone another registry\'s creation in flight (its claim is live)', async () => {
+    const link = heldPlacements(venue);
+    const creator = registry({ owner: 'bot-1', placer: link.placer });
+    const sweeper = registry({ owner: 'bot-2' });
+    const heard = listen(sweeper);
+    const creating = creator.create(longSpec('BTC'));
+    await until(() => link.held() === 1);
+
+    await sweeper.reconcile();
+    expect(heard.reconciled).toEqual([]);
+    expect(venue.liveOrders('BTC')).toHaveLength(1);
+    link.release();
+    await creating;
+    await creator.onIdle();
+    await sweeper.reconcile();
+    expect(heard.reconciled).toEqual([]);
+    await expectConsistent();
+  });
+
+  it('leaves alone the new order of another registry\'s move in flight (make-before-break)', async () => {
+    const creator = registry({ owner: 'bot-1' });
+    await creator.create(longSpec('BTC'));
+    const sweeper = registry({ owner: 'bot-2' });
+    await sweeper.reconcile();
+    const heard = listen(sweeper);
+
+    // Hold the next placement: the new, tighter order exists; the record still names the old one.
+    const gated = heldPlacements(venue);
+    const mover = registry({ owner: 'bot-3', placer: gated.placer });
+    await mover.reconcile();
+    mover.updatePrice('BTC', 110);
+    await until(() => gated.held() === 1);
+    expect(venue.liveOrders('BTC')).toHaveLength(2);
+
+    await sweeper.reconcile();
+    expect(heard.reconciled).toEqual([]);
+    expect(venue.liveOrders('BTC')).toHaveLength(2);
+    gated.release();
+    await mover.onIdle();
+    expect(venue.liveOrders('BTC')).toHaveLength(1);
+    await sweeper.reconcile();
+    await sweeper.onIdle();
+    await expectConsistent();
+  });
+
+  // KNOWN BUG G: #lostRace cancels the order the taker is adopting (same client order id); flip to `it.each` once fixed.
+  it.fails.each(['reconcile', 'create'] as const)('a claim taken over (by %s) while its slow owner is still working keeps one live order', async (takeOverBy) => {
+    // bot-1's placement reaches the venue, but its answer is slower than the lease.
+    const link = heldPlacements(venue);
+    const owner = registry({ owner: 'bot-1', placer: link.placer });
+    const creating = owner.create(longSpec('BTC'));
+    await until(() => link.held() === 1);
+    clock.advance(leaseMs);
+
+    // bot-2 takes the expired claim over and adopts the order by client order id; hold its final write.
+    let releaseWrite!: () => void;
+    const writeHeld = new Promise<void>((resolve) => {
+      releaseWrite = resolve;
+    });
+    let holding = false;
+    const slowStore = {
+      ...bind(store),
+      compareAndSet: async (next: Parameters<MemoryStateStore['compareAndSet']>[0], expected: number) => {
+        if (next.state !== 'pending') {
+          holding = true;
+          await writeHeld;
+        }
+        return store.compareAndSet(next, expected);
+      },
+    };
+    const taker = registry({ owner: 'bot-2', store: slowStore });
+    const heard = listen(taker);
+    const reconciling = takeOverBy === 'reconcile' ? taker.reconcile() : taker.create(longSpec('BTC'));
+    await until(() => holding);
+
+    // Now bot-1's answer arrives: its double-check finds bot-2's claim.
+    link.release();
+    await until(() => owner.stats.racesLost === 1);
+    releaseWrite();
+    await reconciling;
+    const stop = await creating;
+    await Promise.all([owner.onIdle(), taker.onIdle()]);
+
+    if (takeOverBy === 'reconcile') expect(heard.actions()).toEqual(['adopted:BTC']);
+    expect(stop.order?.id).toBe((await store.load('BTC'))?.order?.id);
+    expect(taker.get('BTC')?.order?.id).toBe(stop.order?.id);
+    expect(venue.liveOrders('BTC'), 'the adopted order is still live').toHaveLength(1);
+    await expectConsistent();
+  });
+
+  it('concurrent passes in two registries resolve a crashed claim once: one order, no orphan', async () => {
+    // bot-dead claimed BTC and ETH and died: BTC's order reached the venue, ETH's did not.
+    const crash = new Crash((point: CrashPoint) => point.side === 'placer' && point.operation === 'placeStop' && point.when === 'after' && venue.calls.placeStop === 1);
+    const dead = new TrailingStopRegistry({
+      placer: crash.placer(venue),
+      store: crash.store(store),
+      clock: crash.clock(clock),
+      owner: 'bot-dead',
+      leaseMs,
+      concurrency: 1,
+    });
+    void dead.createMany([longSpec('BTC'), longSpec('ETH')]);
+    await until(() => crash.crashed);
+    clock.advance(leaseMs);
+
+    const first = registry({ owner: 'bot-1' });
+    const second = registry({ owner: 'bot-2' });
+    const heardFirst = listen(first);
+    const heardSecond = listen(second);
+    await Promise.all([first.restore(), second.restore(), first.reconcile(), second.reconcile()]);
+    await Promise.all([first.onIdle(), second.onIdle()]);
+
+    const actions = [...heardFirst.actions(), ...heardSecond.actions()].sort();
+    expect(actions.filter((action) => action.endsWith(':BTC'))).toEqual(['adopted:BTC']);
+    expect(actions.filter((action) => action.endsWith(':ETH'))).toHaveLength(1);
+    expect(venue.allOrders().filter((order) => order.symbol === 'BTC')).toHaveLength(1);
+    expect(venue.allOrders().filter((order) => order.symbol === 'ETH')).toHaveLength(1);
+    for (const record of await store.list()) expect(record.state).toBe('waiting');
+    await expectConsistent();
+  });
+
+  it('a pass concurrent with itself in one registry places one order per resumed claim', async () => {
+    const crash = new Crash((point: CrashPoint) => point.side === 'placer' && point.when === 'before');
+    const dead = new TrailingStopRegistry({ placer: crash.placer(venue), store: crash.store(store), clock: crash.clock(clock), owner: 'bot-1', leaseMs });
+    void dead.create(longSpec('BTC'));
+    await until(() => crash.crashed);
+    const bot = registry({ owner: 'bot-1' });
+    await Promise.all([bot.reconcile(), bot.reconcile(), bot.reconcile()]);
+    await bot.onIdle();
+    expect(venue.allOrders()).toHaveLength(1);
+    expect(bot.get('BTC')?.order?.id).toBe(venue.allOrders()[0]!.id);
+    await expectConsistent();
+  });
+});
