@@ -156,9 +156,8 @@ describe('restore: a restart finds its stops again', () => {
     const first = registry();
     await first.create(longSpec('BTC'));
     await first.close();
-    const blind = new PaperExchange({ find: false });
     // No findStop, no openStops: nothing to reconcile against.
-    const placer = { placeStop: blind.placeStop.bind(blind), cancelStop: blind.cancelStop.bind(blind) };
+    const placer = { placeStop: venue.placeStop.bind(venue), cancelStop: venue.cancelStop.bind(venue) };
     const second = registry({ placer });
     const report = await second.restore();
     expect(report).toEqual({ restored: ['BTC'], corrupt: [], reconciliation: undefined });
