@@ -131,6 +131,19 @@ export class ExchangeRejectedError extends TrailingStopError {
 }
 
 /**
+ * The venue refused a client order id that an earlier, finished order already used. Placers throw
+ * it so the registry can tell "this id is spent, take the next one" from other refusals.
+ */
+export class ClientOrderIdUsedError extends ExchangeRejectedError {
+  /** The spent client order id. */
+  readonly clientOrderId: string;
+  constructor(clientOrderId: string, message = `Client order id ${clientOrderId} was already used`, options: { cause?: unknown; key?: string } = {}) {
+    super(message, options);
+    this.clientOrderId = clientOrderId;
+  }
+}
+
+/**
  * The venue could not be reached or asked us to slow down (network, rate limit, overload).
  * Retryable. When `unknownOutcome` is true the request may have been executed anyway (I7).
  */

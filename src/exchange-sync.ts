@@ -11,7 +11,7 @@
 import type { StopOrder, StopOrderRequest } from './ports/order-placer.js';
 import type { Clock } from './ports/clock.js';
 import type { StopRecord } from './ports/state-store.js';
-import { OrderNotFoundError, TrailingStopError, WouldTriggerError, PlacementError } from './errors.js';
+import { ClientOrderIdUsedError, OrderNotFoundError, TrailingStopError, WouldTriggerError, PlacementError } from './errors.js';
 import { clientOrderIdFor } from './client-order-id.js';
 import type { ExchangeGateway } from './exchange-gateway.js';
 import type { StopEntry } from './stop-entry.js';
@@ -33,6 +33,11 @@ export interface SyncHost {
   gap(entry: StopEntry, error: WouldTriggerError): void;
   /** The record vanished or belongs to another position: cancel what we placed, retire the entry. */
   removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void;
+  /**
+   * Re-reads the stop's record and merges newer state (another registry moved it). `gone` when the
+   * record vanished or belongs to another position.
+   */
+  refresh(entry: StopEntry): Promise<'ok' | 'gone'>;
   /** A store write failed after the venue changed; reported, not fatal. */
   storeFailed(entry: StopEntry, error: unknown): void;
   /** A cancel-then-place move left the position without a stop for `ms`. */
@@ -48,6 +53,8 @@ export class StopSynchronizer {
   readonly #host: SyncHost;
   #running = false;
   #timer: unknown = undefined;
+  /** Spent client order ids met in a row; bounded so a confused venue cannot loop forever. */
+  #spentInARow = 0;
   #idleWaiters: (() => void)[] = [];
 
   constructor(entry: StopEntry, host: SyncHost) {
@@ -194,9 +201,20 @@ export class StopSynchronizer {
       }
     } catch (error) {
       if (error instanceof OrderNotFoundError && old !== null) {
-        // The order vanished (cancelled by hand, or filled): place a fresh one next round.
+        // The order vanished (cancelled by hand, or filled): place a fresh one, under a fresh id.
         entry.order = null;
         entry.syncedStopPrice = Number.NaN;
+        entry.sequence += 1;
+        return true;
+      }
+      if (error instanceof ClientOrderIdUsedError && this.#spentInARow < 5) {
+        // Another registry moved this stop meanwhile and spent that id: catch up, then skip past it.
+        this.#spentInARow++;
+        if ((await host.refresh(entry)) === 'gone') {
+          host.removedElsewhere(entry, null);
+          return false;
+        }
+        entry.sequence = Math.max(entry.sequence, entry.order === null ? sequence + 1 : sequence);
         return true;
       }
       if (error instanceof WouldTriggerError) {
@@ -211,6 +229,7 @@ export class StopSynchronizer {
       );
       return false;
     }
+    this.#spentInARow = 0;
     entry.order = next;
     entry.sequence = sequence;
     entry.syncedStopPrice = target;

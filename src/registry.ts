@@ -17,6 +17,7 @@ import { type Logger, silentLogger } from './ports/logger.js';
 import { MemoryStateStore } from './stores/memory.js';
 import {
   AbortedError,
+  ClaimBusyError,
   ClosedError,
   NotFoundError,
   PlacementError,
@@ -450,9 +451,12 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       this.emit('reconciled', event);
     };
     try {
+      const known = new Set(this.#stops.values());
       const records: StopRecord[] = [];
+      const unreadable: (string | undefined)[] = [];
       for (const record of await this.#store.list()) {
         if (findRecordProblem(record) === undefined) records.push(record);
+        else unreadable.push(typeof (record as { key?: unknown })?.key === 'string' ? (record as { key: string }).key : undefined);
       }
       const symbols = new Set([...records.map((record) => record.symbol), ...[...this.#stops.values()].map((entry) => entry.symbol)]);
       const open = await this.#gateway.openStops([...symbols]);
@@ -466,7 +470,8 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
           this.#emitError(failure, { operation: 'reconcile', key: record.key });
         }
       }
-      if (open !== undefined) await this.#sweepOrphans(open, report);
+      this.#forgetRemovedElsewhere(known, records);
+      if (open !== undefined) await this.#sweepOrphans(open, unreadable, report);
       return { actions };
     } finally {
       this.#endWork();
@@ -596,7 +601,9 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       const terminal = existing.state === 'triggered' || existing.state === 'failed';
       const otherPosition = input.positionId !== undefined && input.positionId !== existing.positionId;
       if (terminal || otherPosition) {
-        // A stale record of a finished (or another) position: clear it, then claim again.
+        // A stale record of a finished (or another) position: clear it, then claim again. The same
+        // position starts past the spent client order ids.
+        if (existing.positionId === entry.positionId) entry.sequence = Math.max(entry.sequence, existing.sequence + 1);
         if (existing.order !== null && !terminal) await this.#cancelStoredOrder(existing.key, existing.order);
         await this.#store.delete(existing.key, existing.version);
         continue;
@@ -687,9 +694,15 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   async #lostRace(entry: StopEntry, order: StopOrder | null, current: StopRecord | undefined): Promise<StopEntry> {
     this.#counters.racesLost++;
     this.emit('raceLost', { key: entry.key, winner: current?.owner, order });
+    const samePosition = current !== undefined && current.positionId === entry.positionId;
+    if (order !== null && samePosition && current.state === 'pending' && current.clientOrderId === order.clientOrderId) {
+      // Another registry took this claim over and is resolving this very client order id: it will
+      // find and adopt `order`. Cancelling it now would leave the position bare; wait instead.
+      return this.#awaitTaker(entry, order, current);
+    }
     const sameOrder = order !== null && current?.order?.id === order.id;
     if (order !== null && !sameOrder) await this.#compensate(entry.key, order, current === undefined ? 'removed' : 'race-lost');
-    if (current === undefined || current.positionId !== entry.positionId) throw new RemovedError(entry.key);
+    if (current === undefined || !samePosition) throw new RemovedError(entry.key);
     if (current.state === 'pending') {
       const settled = await this.#waitForClaim(current);
       if (settled === undefined) throw new RemovedError(entry.key);
@@ -697,6 +710,21 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     }
     if (current.state === 'failed' || current.state === 'triggered') throw new RemovedError(entry.key);
     return this.#adopt(current);
+  }
+
+  /** After losing to a taker of our own claim: adopt its outcome; cancel `order` only if it kept another. */
+  async #awaitTaker(entry: StopEntry, order: StopOrder, claim: StopRecord): Promise<StopEntry> {
+    const latest = (await this.#waitForClaim(claim)) ?? (await this.#store.load(entry.key));
+    if (latest !== undefined && latest.positionId === entry.positionId && latest.state === 'pending') {
+      // The taker's lease lapsed too; whoever claims next resolves the same id and adopts `order`.
+      throw new ClaimBusyError(entry.key, latest.owner);
+    }
+    const kept = latest !== undefined && latest.positionId === entry.positionId && latest.order?.id === order.id;
+    if (!kept) await this.#compensate(entry.key, order, latest === undefined ? 'removed' : 'race-lost');
+    if (latest === undefined || latest.positionId !== entry.positionId || latest.state === 'failed' || latest.state === 'triggered') {
+      throw new RemovedError(entry.key);
+    }
+    return this.#adopt(latest);
   }
 
   /** Takes another registry's stop into memory (it won the claim). */
@@ -897,24 +925,38 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     report: (event: ReconcileEvent) => void,
   ): Promise<void> {
     const key = record.key;
-    const now = this.#clock.now();
+    const price = options.prices?.[record.symbol];
     if (record.state === 'pending') {
+      const now = this.#clock.now();
       if (record.owner !== this.owner && !isExpiredClaim(record, now)) return;
       const taken = await takeOverExpiredClaim(this.#store, key, this.owner, now, this.#options.leaseMs, { reclaimOwn: true });
       if (taken === undefined) return;
       const entry = this.#entryFromRecord(taken);
       entry.version = taken.version;
-      let order = await this.#lookupOrder(entry, open, canList);
-      if (order?.status === 'filled') {
+      const found = await this.#lookupOrder(entry, open, canList);
+      if (found?.status === 'filled') {
         entry.state = 'triggered';
-        entry.order = order;
+        entry.order = found;
         await this.#write(entry);
-        this.#publish(entry);
-        report({ key, action: 'finalized', order, detail: 'The pending stop had already filled' });
+        this.#stops.set(key, entry);
+        report({ key, action: 'finalized', order: found, detail: 'The pending stop had already filled' });
         return;
       }
-      const found = order !== undefined;
-      if (order === undefined) order = (await this.#placeInitial(entry, false)) ?? undefined;
+      if (found === undefined && this.#crossed(entry, price)) {
+        // Placing a stop the market already crossed would only be refused: the gap path.
+        this.#gapOnRecovery(entry, price!, report);
+        return;
+      }
+      let order = found;
+      if (order === undefined) {
+        try {
+          order = (await this.#placeInitial(entry, false)) ?? undefined;
+        } catch (error) {
+          if (!(error instanceof WouldTriggerError)) throw error;
+          this.#gapOnRecovery(entry, entry.policy.stopPrice, report);
+          return;
+        }
+      }
       entry.order = order ?? null;
       if (order !== undefined) {
         entry.syncedStopPrice = order.stopPrice;
@@ -923,72 +965,115 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       entry.state = entry.policy.activated ? 'active' : 'waiting';
       const outcome = await this.#write(entry);
       if (outcome === 'gone') {
-        if (order !== undefined && !found) await this.#compensate(key, order, 'removed');
+        if (order !== undefined && found === undefined) await this.#compensate(key, order, 'removed');
         return;
       }
       this.#publish(entry);
       report({
         key,
-        action: found ? 'adopted' : 'resumed',
+        action: found !== undefined ? 'adopted' : 'resumed',
         order: order ?? null,
-        detail: found ? 'Found the pending claim\'s order by client order id' : 'Placed the pending claim\'s order under its client order id',
+        detail: found !== undefined ? "Found the pending claim's order by client order id" : "Placed the pending claim's order under its client order id",
       });
       return;
     }
     this.#loadRecord(record);
     const entry = this.#stops.get(key);
     if (entry === undefined || entry.positionId !== record.positionId || !entry.live || entry.sync.running) return;
-    const price = options.prices?.[entry.symbol];
-    if (price !== undefined && entry.policy.stopPrice === entry.policy.stopPrice && entry.policy.direction * (price - entry.policy.stopPrice) <= 0) {
-      entry.policy.triggered = true;
-      report({ key, action: 'gap', order: entry.order, detail: `The price ${price} already crossed the stop ${entry.policy.stopPrice}` });
-      this.#trigger(entry, price);
-      return;
-    }
-    if (entry.parameters.mode !== 'exchange' || entry.order === null) {
-      if (entry.parameters.mode === 'exchange' && entry.policy.stopPrice === entry.policy.stopPrice) entry.sync.request();
-      return;
-    }
-    const venueOrder = await this.#lookupOrder(entry, open, canList);
-    if (venueOrder === undefined || venueOrder.status === 'cancelled') {
+    if (entry.order !== null && entry.parameters.mode !== 'emulated') {
+      // Ask the venue first: a filled stop is finalized, an open one is the venue's to fire.
+      const venueOrder = await this.#lookupOrder(entry, open, canList);
+      if (venueOrder?.status === 'filled') {
+        entry.state = 'triggered';
+        entry.policy.triggered = true;
+        this.#unfollow(entry);
+        await this.#write(entry);
+        report({ key, action: 'finalized', order: venueOrder, detail: 'The stop order had filled' });
+        return;
+      }
+      if (venueOrder !== undefined && venueOrder.status !== 'cancelled') {
+        const expectedSide = entry.side === 'long' ? 'sell' : 'buy';
+        if (venueOrder.side !== expectedSide || venueOrder.quantity !== entry.quantity) {
+          report({
+            key,
+            action: 'mismatch',
+            order: venueOrder,
+            detail: `Venue order is ${venueOrder.side} ${venueOrder.quantity}; the record expects ${expectedSide} ${entry.quantity}`,
+          });
+        }
+        return;
+      }
+      if (entry.parameters.mode === 'native') return;
+      if (this.#crossed(entry, price)) {
+        this.#gapOnRecovery(entry, price!, report);
+        return;
+      }
+      report({ key, action: 'replaced', order: entry.order, detail: 'The stop order vanished from the venue; placing it again' });
+      // A fresh client order id: the vanished order's id is spent.
       entry.order = null;
       entry.syncedStopPrice = Number.NaN;
-      report({ key, action: 'replaced', order: record.order, detail: 'The stop order vanished from the venue; placing it again' });
+      entry.sequence += 1;
       entry.sync.request();
       await entry.sync.idle();
       return;
     }
-    if (venueOrder.status === 'filled') {
-      entry.state = 'triggered';
-      entry.policy.triggered = true;
-      this.#unfollow(entry);
-      await this.#write(entry);
-      report({ key, action: 'finalized', order: venueOrder, detail: 'The stop order had filled' });
+    if (this.#crossed(entry, price)) {
+      this.#gapOnRecovery(entry, price!, report);
       return;
     }
-    const expectedSide = entry.side === 'long' ? 'sell' : 'buy';
-    if (venueOrder.side !== expectedSide || venueOrder.quantity !== entry.quantity) {
-      report({
-        key,
-        action: 'mismatch',
-        order: venueOrder,
-        detail: `Venue order is ${venueOrder.side} ${venueOrder.quantity}; the record expects ${expectedSide} ${entry.quantity}`,
-      });
+    if (entry.parameters.mode === 'exchange' && entry.policy.stopPrice === entry.policy.stopPrice) {
+      entry.sync.request();
+      await entry.sync.idle();
+    }
+  }
+
+  /** True when `price` (if known) has crossed the entry's stop. */
+  #crossed(entry: StopEntry, price: number | undefined): boolean {
+    const stop = entry.policy.stopPrice;
+    return price !== undefined && stop === stop && entry.policy.direction * (price - stop) <= 0;
+  }
+
+  /** A recovered stop the market already crossed: trigger it (gap), never loop on refused orders. */
+  #gapOnRecovery(entry: StopEntry, price: number, report: (event: ReconcileEvent) => void): void {
+    entry.policy.triggered = true;
+    this.#stops.set(entry.key, entry);
+    report({ key: entry.key, action: 'gap', order: entry.order, detail: `The price ${price} already crossed the stop ${entry.policy.stopPrice}` });
+    this.#trigger(entry, price);
+  }
+
+  /** Drops stops that were in memory before this pass and whose record is gone or another position's. */
+  #forgetRemovedElsewhere(known: Set<StopEntry>, records: StopRecord[]): void {
+    const byKey = new Map(records.map((record) => [record.key, record]));
+    for (const entry of known) {
+      if (this.#stops.get(entry.key) !== entry || entry.retiring || entry.sync.running || this.#creations.has(entry.key)) continue;
+      const record = byKey.get(entry.key);
+      if (record !== undefined && record.positionId === entry.positionId) continue;
+      this.#host.removedElsewhere(entry, entry.state === 'triggered' ? null : entry.order);
     }
   }
 
   /** The venue's view of the entry's current order: from the open list, else by lookup. */
   async #lookupOrder(entry: StopEntry, open: Map<string, StopOrder>, canList: boolean): Promise<StopOrder | undefined> {
-    const listed = open.get(entry.clientOrderId);
+    const clientOrderId = entry.order?.clientOrderId ?? entry.clientOrderId;
+    const listed = open.get(clientOrderId);
     if (listed !== undefined) return listed;
     if (this.#placer.findStop !== undefined) {
-      return this.#gateway.findStop(entry.symbol, entry.clientOrderId, entry.key);
+      return this.#gateway.findStop(entry.symbol, clientOrderId, entry.key);
     }
     return canList ? undefined : entry.order ?? undefined;
   }
 
-  /** Cancels open orders carrying this registry's prefix that no record or creation accounts for. */
-  async #sweepOrphans(open: StopOrder[], report: (event: ReconcileEvent) => void): Promise<void> {
+  /**
+   * Cancels open orders carrying this registry's prefix that no record or creation accounts for.
+   * Orders that may belong to a record it could not read are left alone and reported: a damaged
+   * row must never cost a position its protection.
+   */
+  async #sweepOrphans(open: StopOrder[], unreadable: (string | undefined)[], report: (event: ReconcileEvent) => void): Promise<void> {
+    if (unreadable.includes(undefined)) {
+      this.#logger.warn('Orphan sweep skipped: a record without a readable key may own any order');
+      return;
+    }
+    const unreadableFragments = new Set(unreadable.map((key) => keyFragment(key!)));
     const records = new Map<string, StopRecord>();
     for (const record of await this.#store.list()) {
       if (findRecordProblem(record) === undefined) records.set(baseOf(record.clientOrderId), record);
@@ -1004,8 +1089,12 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
         if (sequence === 0 || sequence >= record.sequence) continue;
       }
       if (this.#isBusy(base)) continue;
+      if (record === undefined && unreadableFragments.has(base.split('-')[1] ?? '')) {
+        report({ key: undefined, action: 'mismatch', order, detail: 'Open order may belong to a record that could not be read; left alone' });
+        continue;
+      }
       await this.#gateway.cancelStop(order, record?.key ?? '*');
-      report({ key: record?.key, action: 'orphanCancelled', order, detail: 'Open order with this registry\'s prefix and no record' });
+      report({ key: record?.key, action: 'orphanCancelled', order, detail: "Open order with this registry's prefix and no record" });
     }
   }
 
@@ -1098,6 +1187,16 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
         this.#counters.removed++;
         this.emit('removed', entry.snapshot(), 'removed-elsewhere');
       },
+      refresh: async (entry) => {
+        const record = await this.#store.load(entry.key);
+        if (record === undefined || record.positionId !== entry.positionId) return 'gone';
+        if (record.version > entry.version) {
+          const state = entry.state;
+          entry.adopt(record);
+          if (state === 'active' && entry.state === 'waiting') entry.state = state;
+        }
+        return 'ok';
+      },
       storeFailed: (entry, error) => {
         const failure = error instanceof TrailingStopError ? error : new StoreError(`Persisting the stop for ${entry.key} failed`, { cause: error, key: entry.key });
         this.#emitError(failure, { operation: 'sync', key: entry.key });
@@ -1173,6 +1272,11 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
   }
+}
+
+/** The readable key fragment that client order ids carry (see `clientOrderIdBase`). */
+function keyFragment(key: string): string {
+  return key.replace(/[^A-Za-z0-9]/g, '').slice(0, 10);
 }
 
 /** The client order id without its sequence suffix. */

@@ -36,6 +36,7 @@ import { type Logger, silentLogger } from '../ports/logger.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import {
   AbortedError,
+  ClientOrderIdUsedError,
   ExchangeRejectedError,
   ExchangeUnavailableError,
   OrderNotFoundError,
@@ -713,7 +714,8 @@ export class CcxtOrderPlacer implements OrderPlacer {
       return existing;
     }
     if (existing !== undefined) {
-      throw new ExchangeRejectedError(
+      throw new ClientOrderIdUsedError(
+        request.clientOrderId,
         `${this.#exchange.id} ${operation} ${request.symbol}: client order id ${request.clientOrderId} was already used by an order that is ${existing.status}`,
         { cause: failure.error.cause },
       );

@@ -21,7 +21,7 @@ import type {
   TrailingStopOrderRequest,
 } from '../ports/order-placer.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import { AbortedError, ExchangeRejectedError, OrderNotFoundError, WouldTriggerError } from '../errors.js';
+import { AbortedError, ClientOrderIdUsedError, ExchangeRejectedError, OrderNotFoundError, WouldTriggerError } from '../errors.js';
 
 /** The operations a {@link PaperExchange} counts. */
 export type PaperOperation =
@@ -260,7 +260,7 @@ export class PaperExchange implements OrderPlacer {
     const existing = this.#byClientOrderId.get(request.clientOrderId);
     if (existing !== undefined && existing.status === 'open') return copy(existing);
     if (existing !== undefined) {
-      throw new ExchangeRejectedError(`Client order id ${request.clientOrderId} was already used`);
+      throw new ClientOrderIdUsedError(request.clientOrderId);
     }
     const price = this.#prices.get(request.symbol);
     if (trailing === undefined && price !== undefined && crosses(request.side, request.stopPrice, price)) {

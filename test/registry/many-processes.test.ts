@@ -275,14 +275,10 @@ describe.runIf(postgresAvailable)('many registries on one PostgreSQL database an
   it('a registry pauses mid-wave past its leases and wakes up after the others took its claims over: still one order per key', () =>
     pausedWave('after'));
 
-  // KNOWN BUG G: the woken registry's #lostRace cancels the orders the takers adopted (same client
-  // order id); 74-134 of 200 keys end unprotected. Flip to `it` once fixed.
-  it.fails('a registry pauses mid-wave past its leases and wakes up while the others take its claims over: still one order per key', () =>
+  it('a registry pauses mid-wave past its leases and wakes up while the others take its claims over: still one order per key', () =>
     pausedWave('while'));
 
-  // KNOWN BUG H: a stale registry's move re-uses a client order id the other one retired, and the
-  // stop goes `failed`. Flip to `it` once fixed.
-  it.fails('two registries that both hold the same stops and both get prices keep every stop trailing, one order each', async () => {
+  it('two registries that both hold the same stops and both get prices keep every stop trailing, one order each', async () => {
     // After restore() every process holds every stop; a bot that feeds prices for all symbols
     // then moves the same stops as another one. Compare-and-set arbitrates every move.
     const symbols = keys.slice(0, 20);

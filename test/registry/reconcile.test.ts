@@ -137,8 +137,7 @@ describe('reconcile on a healthy registry', () => {
     expect(watcher.list().map((stop) => [stop.key, stop.order?.id])).toEqual(creator.list().map((stop) => [stop.key, stop.order?.id]));
   });
 
-  // KNOWN BUG D: reconcile() never drops in-memory stops whose record is gone (see the report to the lead): flip to `it` once fixed.
-  it.fails('forgets a stop that another registry removed since', async () => {
+  it('forgets a stop that another registry removed since', async () => {
     const creator = registry({ owner: 'bot-1' });
     await creator.createMany(['BTC', 'ETH'].map((symbol) => longSpec(symbol)));
     const watcher = registry({ owner: 'bot-2' });
@@ -163,8 +162,7 @@ describe('reconcile on a healthy registry', () => {
 });
 
 describe('reconcile repairs what happened behind the registry\'s back', () => {
-  // KNOWN BUG B: `replaced` re-places under the vanished order's client order id (sequence not bumped) (see the report to the lead): flip to `it` once fixed.
-  it.fails('places a hand-cancelled stop again, once; the next pass finds nothing to do', async () => {
+  it('places a hand-cancelled stop again, once; the next pass finds nothing to do', async () => {
     const bot = registry();
     const stop = await bot.create(longSpec('BTC'));
     venue.cancelByHand(stop.order!.id);
@@ -323,8 +321,7 @@ describe('reconcile never gets in the way of work in flight', () => {
     await expectConsistent();
   });
 
-  // KNOWN BUG G: #lostRace cancels the order the taker is adopting (same client order id); flip to `it.each` once fixed.
-  it.fails.each(['reconcile', 'create'] as const)('a claim taken over (by %s) while its slow owner is still working keeps one live order', async (takeOverBy) => {
+  it.each(['reconcile', 'create'] as const)('a claim taken over (by %s) while its slow owner is still working keeps one live order', async (takeOverBy) => {
     // bot-1's placement reaches the venue, but its answer is slower than the lease.
     const link = heldPlacements(venue);
     const owner = registry({ owner: 'bot-1', placer: link.placer });
