@@ -6,10 +6,11 @@ import { machineLine } from './table.js';
 import type { RunInfo } from './results.js';
 import type { TargetOutcome } from './targets.js';
 
-function table(heading: string[], rows: string[][]): string {
+/** A GFM table; the first `leftColumns` columns are left-aligned, the rest (numbers) right-aligned. */
+function table(heading: string[], rows: string[][], leftColumns = 1): string {
   const escape = (cell: string) => cell.replaceAll('|', '\\|');
   const line = (cells: string[]) => `| ${cells.map(escape).join(' | ')} |`;
-  const rule = `| ${heading.map((_, column) => (column === 0 ? '---' : '---:')).join(' | ')} |`;
+  const rule = `| ${heading.map((_, column) => (column < leftColumns ? '---' : '---:')).join(' | ')} |`;
   return [line(heading), rule, ...rows.map(line)].join('\n');
 }
 
@@ -28,12 +29,13 @@ export function markdownReport(
     '',
     `Run: ${machine.date}, ${run.quick ? 'quick mode (smaller sizes, one run each: indicative only)' : 'full mode'}` +
       `${run.only === null ? '' : `, only ${run.only.join(', ')}`}, ${run.seconds.toFixed(0)} s. ` +
-      'Every scenario ran its strategies side by side in one process, each repetition in a fresh random order on a fresh venue and store. ' +
+      `${run.isolated ? 'Each scenario ran in a process of its own, its strategies side by side in it' : 'All scenarios ran in one process, each with its strategies side by side'}, ` +
+      'each repetition in a fresh random order on a fresh venue and store. ' +
       'Cells show the median, with min–max when the runs differed.',
     '',
   ];
   if (chart !== undefined) parts.push(`![wave wall time and storm exchange calls](${chart})`, '');
-  parts.push('## Targets', '', table(['scenario', 'target', 'measured (median)', 'status'], targets.map((t) => [t.scenario, t.target, t.measured, t.status])), '');
+  parts.push('## Targets', '', table(['scenario', 'target', 'measured (median)', 'status'], targets.map((t) => [t.scenario, t.target, t.measured, t.status]), 4), '');
   for (const result of results) {
     parts.push(`## ${result.name}`, '', `${result.description}.`, '');
     if (result.skipped !== undefined) {

@@ -12,6 +12,8 @@ import type { TargetOutcome } from './targets.js';
 export interface RunInfo {
   readonly quick: boolean;
   readonly only: readonly string[] | null;
+  /** True when each scenario ran in a child process of its own (the default). */
+  readonly isolated: boolean;
   readonly seconds: number;
 }
 
