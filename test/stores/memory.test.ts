@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../../src/stores/memory.js';
 import { describeStateStore, makeStopRecord } from '../../src/testing/index.js';
 
-describeStateStore('MemoryStateStore', () => ({ store: new MemoryStateStore() }));
+describeStateStore('MemoryStateStore', () => ({ store: new MemoryStateStore() }), { durable: false, shared: false });
 
 describe('MemoryStateStore', () => {
   it('declares itself neither durable nor shared', () => {

@@ -23,7 +23,7 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
       reopen: async () => new PostgresStateStore({ client: pool, schema }),
       cleanup: () => dropSchema(pool, schema),
     };
-  });
+  }, { durable: true, shared: true });
 
   describe('PostgresStateStore', () => {
     let schema: string;

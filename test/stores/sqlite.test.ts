@@ -30,7 +30,7 @@ describeStateStore('SqliteStateStore', async () => {
     reopen: async () => new SqliteStateStore({ database: database.open() }),
     cleanup: database.cleanup,
   };
-});
+}, { durable: true, shared: false });
 
 describe('SqliteStateStore', () => {
   let database: Awaited<ReturnType<typeof temporaryDatabase>>;
