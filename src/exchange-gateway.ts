@@ -76,7 +76,7 @@ export class ExchangeGateway {
   readonly counters: GatewayCounters = { exchangeCalls: 0, inFlight: 0, timedOut: 0, lateCancelled: 0 };
   readonly #options: ExchangeGatewayOptions;
   readonly #limit: LimitFunction;
-  readonly #closing = new AbortController();
+
 
   constructor(options: ExchangeGatewayOptions) {
     this.#options = options;
@@ -91,11 +91,6 @@ export class ExchangeGateway {
   /** Calls waiting for a slot under the concurrency bound. */
   get queued(): number {
     return this.#limit.pendingCount;
-  }
-
-  /** Aborts the signal of every call still running (used when the registry gives up on close). */
-  abortAll(): void {
-    this.#closing.abort();
   }
 
   /**
@@ -119,9 +114,6 @@ export class ExchangeGateway {
   ): Promise<T> {
     const { clock, timeoutMs } = this.#options;
     const controller = new AbortController();
-    if (this.#closing.signal.aborted) return Promise.reject(new AbortedError('The registry was closed', { key }));
-    const onClose = () => controller.abort();
-    this.#closing.signal.addEventListener('abort', onClose, { once: true });
     this.counters.exchangeCalls++;
     this.counters.inFlight++;
     let pending: Promise<T>;
@@ -135,7 +127,6 @@ export class ExchangeGateway {
       const finish = () => {
         done = true;
         this.counters.inFlight--;
-        this.#closing.signal.removeEventListener('abort', onClose);
       };
       const timer = clock.setTimeout(() => {
         if (done) return;
