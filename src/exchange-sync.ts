@@ -47,6 +47,12 @@ export interface SyncHost {
   endWork(): void;
 }
 
+/** What {@link StopSynchronizer} must do for the latest target. */
+type Need = 0 | 1 | 2;
+const none: Need = 0;
+const now: Need = 1;
+const throttled: Need = 2;
+
 /** Per-stop exchange sync; see the module comment. */
 export class StopSynchronizer {
   readonly #entry: StopEntry;
@@ -55,7 +61,8 @@ export class StopSynchronizer {
   #timer: unknown = undefined;
   /** Spent client order ids met in a row; bounded so a confused venue cannot loop forever. */
   #spentInARow = 0;
-  #idleWaiters: (() => void)[] = [];
+  /** Created when someone waits: most stops never have a waiter. */
+  #idleWaiters: (() => void)[] | undefined = undefined;
 
   constructor(entry: StopEntry, host: SyncHost) {
     this.#entry = entry;
@@ -78,20 +85,23 @@ export class StopSynchronizer {
    */
   request(): void {
     if (this.#running || !this.#entry.live) return;
-    const due = this.#dueIn();
-    if (due < 0) return;
-    if (due === 0) {
-      this.#clearTimer();
-      void this.#run();
-      return;
+    const need = this.#need();
+    if (need === none) return;
+    if (need === throttled) {
+      // Only a throttled move reads the clock, and only when no timer is armed yet.
+      if (this.#timer !== undefined) return;
+      const wait = this.#wait();
+      if (wait > 0) {
+        this.#timer = this.#host.clock.setTimeout(() => {
+          this.#timer = undefined;
+          this.request();
+        }, wait);
+        unref(this.#timer);
+        return;
+      }
     }
-    if (this.#timer !== undefined) return;
-    const clock = this.#host.clock;
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.request();
-    }, due);
-    unref(this.#timer);
+    this.#clearTimer();
+    void this.#run();
   }
 
   /** Stops the throttle timer (removal, trigger). A running operation completes. */
@@ -102,29 +112,34 @@ export class StopSynchronizer {
   /** Resolves once no operation runs for this stop. */
   idle(): Promise<void> {
     if (!this.#running) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return new Promise((resolve) => (this.#idleWaiters ??= []).push(resolve));
   }
 
-  /** Ms until the next operation is due: -1 nothing to do, 0 now. */
-  #dueIn(): number {
+  /** Whether the venue must catch up with the policy: not at all, now, or once the throttle allows. */
+  #need(): Need {
     const entry = this.#entry;
     const parameters = entry.parameters;
-    const target = entry.policy.stopPrice;
-    if (target !== target) return -1;
-    if (parameters.mode === 'native') return -1;
+    const target = entry.stopPrice;
+    if (target !== target) return none;
+    if (parameters.mode === 'native') return none;
     if (parameters.mode === 'exchange') {
-      if (entry.order === null) return 0;
-      if (entry.quantity !== entry.syncedQuantity) return 0;
+      if (entry.order === null) return now;
+      if (entry.quantity !== entry.syncedQuantity) return now;
     }
     const synced = entry.syncedStopPrice;
-    if (synced !== synced) return 0;
-    const tightening = entry.policy.direction * (target - synced);
-    if (tightening <= 0) return -1;
+    if (synced !== synced) return now;
+    const tightening = entry.direction * (target - synced);
+    if (tightening <= 0) return none;
     const improvementPercent = (tightening / synced) * 100;
-    if (improvementPercent < parameters.minImprovementPercent) return -1;
-    if (improvementPercent >= parameters.emergencyImprovementPercent) return 0;
-    const wait = entry.lastSyncAt + parameters.minUpdateIntervalMs - this.#host.clock.now();
-    return wait > 0 ? wait : 0;
+    if (improvementPercent < parameters.minImprovementPercent) return none;
+    if (improvementPercent >= parameters.emergencyImprovementPercent) return now;
+    return throttled;
+  }
+
+  /** Ms until the throttle allows the next move (0 or less: now). */
+  #wait(): number {
+    const entry = this.#entry;
+    return entry.lastSyncAt + entry.parameters.minUpdateIntervalMs - this.#host.clock.now();
   }
 
   async #run(): Promise<void> {
@@ -132,16 +147,16 @@ export class StopSynchronizer {
     this.#host.beginWork();
     try {
       while (this.#entry.live) {
-        const due = this.#dueIn();
-        if (due !== 0) break;
+        const need = this.#need();
+        if (need === none || (need === throttled && this.#wait() > 0)) break;
         if (!(await this.#syncOnce())) break;
       }
     } finally {
       this.#running = false;
       this.#host.endWork();
       const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      this.#idleWaiters = undefined;
+      if (waiters !== undefined) for (const resolve of waiters) resolve();
     }
     // A target that was throttled while the loop ran needs its timer.
     if (this.#entry.live) this.request();

@@ -144,7 +144,8 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   readonly #gateway: ExchangeGateway;
   readonly #host: SyncHost;
   readonly #stops = new Map<string, StopEntry>();
-  readonly #bySymbol = new Map<string, StopEntry[]>();
+  /** Stops following prices, by symbol: the entry itself when alone (the common case), else an array. */
+  readonly #bySymbol = new Map<string, StopEntry | StopEntry[]>();
   readonly #lastTimestamp = new Map<string, number>();
   readonly #creations = new Map<string, Flight>();
   /** Client order id bases of creations in flight here, so the orphan sweep leaves them alone. */
@@ -305,22 +306,28 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
    * (stale tick). Throws a {@link ValidationError} for a price that is not a positive finite number.
    */
   updatePrice(symbol: string, price: number, timestamp?: number): void {
-    if (!(price > 0 && price < Number.POSITIVE_INFINITY)) {
-      throw new ValidationError('price', checkNumber('price', price, positive) ?? 'Expected `price` to be positive');
-    }
-    if (timestamp !== undefined) {
-      const last = this.#lastTimestamp.get(symbol);
-      if (last !== undefined && timestamp < last) return;
-      this.#lastTimestamp.set(symbol, timestamp);
-    }
-    const entries = this.#bySymbol.get(symbol);
-    if (entries === undefined) return;
-    for (let index = 0; index < entries.length; index++) {
-      const entry = entries[index]!;
-      const previousStopPrice = entry.policy.stopPrice;
-      const flags = advancePolicy(entry.policy, entry.parameters, price);
-      if (flags !== 0) this.#onPolicyChange(entry, flags, price, previousStopPrice);
-    }
+    // Kept small so engines inline it into the caller's feed loop: the work is in #advance.
+    if (!(price > 0 && price < Number.POSITIVE_INFINITY)) throw invalidPrice(price);
+    if (timestamp !== undefined && this.#isStale(symbol, timestamp)) return;
+    const followed = this.#bySymbol.get(symbol);
+    if (followed === undefined) return;
+    if (followed instanceof StopEntry) this.#advance(followed, price);
+    else for (let index = 0; index < followed.length; index++) this.#advance(followed[index]!, price);
+  }
+
+  /** One stop, one price: the policy decides; only a change goes further. */
+  #advance(entry: StopEntry, price: number): void {
+    const previousStopPrice = entry.stopPrice;
+    const flags = advancePolicy(entry, entry.parameters, price);
+    if (flags !== 0) this.#onPolicyChange(entry, flags, price, previousStopPrice);
+  }
+
+  /** True when `timestamp` is older than the newest tick seen for `symbol` (which it records). */
+  #isStale(symbol: string, timestamp: number): boolean {
+    const last = this.#lastTimestamp.get(symbol);
+    if (last !== undefined && timestamp < last) return true;
+    this.#lastTimestamp.set(symbol, timestamp);
+    return false;
   }
 
   /**
@@ -547,7 +554,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       entry.updatedAt = now;
       this.#publish(entry);
       this.#counters.created++;
-      this.emit('created', entry.snapshot());
+      this.#emitStop('created', entry);
       return entry;
     } finally {
       this.#endWork();
@@ -746,18 +753,23 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     if (entry.live) this.#follow(entry);
   }
 
+  #following(symbol: string): StopEntry[] {
+    const current = this.#bySymbol.get(symbol);
+    return current === undefined ? [] : current instanceof StopEntry ? [current] : current;
+  }
+
   #follow(entry: StopEntry): void {
-    const current = this.#bySymbol.get(entry.symbol);
     // Copy-on-write: a tick loop in progress keeps iterating its own array.
-    this.#bySymbol.set(entry.symbol, current === undefined ? [entry] : [...current.filter((other) => other.key !== entry.key), entry]);
+    const others = this.#following(entry.symbol).filter((other) => other.key !== entry.key);
+    this.#bySymbol.set(entry.symbol, others.length === 0 ? entry : [...others, entry]);
   }
 
   #unfollow(entry: StopEntry): void {
-    const current = this.#bySymbol.get(entry.symbol);
-    if (current === undefined || !current.includes(entry)) return;
+    const current = this.#following(entry.symbol);
+    if (!current.includes(entry)) return;
     const remaining = current.filter((other) => other !== entry);
     if (remaining.length === 0) this.#bySymbol.delete(entry.symbol);
-    else this.#bySymbol.set(entry.symbol, remaining);
+    else this.#bySymbol.set(entry.symbol, remaining.length === 1 ? remaining[0]! : remaining);
   }
 
   #detach<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -768,12 +780,11 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   // ---- prices ------------------------------------------------------------------------------
 
   #onPolicyChange(entry: StopEntry, flags: number, price: number, previousStopPrice: number): void {
-    entry.updatedAt = this.#clock.now();
     if ((flags & ACTIVATED) !== 0) {
       entry.state = 'active';
-      this.emit('activated', entry.snapshot());
+      this.#emitStop('activated', entry);
     }
-    if ((flags & BREAKEVEN) !== 0) this.emit('breakeven', entry.snapshot());
+    if ((flags & BREAKEVEN) !== 0) this.#emitStop('breakeven', entry);
     if ((flags & STOP_MOVED) !== 0) {
       this.#counters.moves++;
       if (this.listenerCount('stopMoved') > 0) {
@@ -1235,6 +1246,11 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     return work;
   }
 
+  /** Emits an event whose payload is the stop's snapshot, building the snapshot only for listeners. */
+  #emitStop(name: 'created' | 'activated' | 'breakeven', entry: StopEntry): void {
+    if (this.listenerCount(name) > 0) this.emit(name, entry.snapshot());
+  }
+
   #compensated(key: string, order: StopOrder, reason: 'race-lost' | 'late-answer' | 'removed'): void {
     this.#counters.compensated++;
     this.emit('compensated', { key, order, reason });
@@ -1272,6 +1288,10 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
   }
+}
+
+function invalidPrice(price: number): ValidationError {
+  return new ValidationError('price', checkNumber('price', price, positive) ?? 'Expected `price` to be positive');
 }
 
 /** The readable key fragment that client order ids carry (see `clientOrderIdBase`). */

@@ -26,15 +26,30 @@ export interface StopEntryInit {
   readonly createdAt: number;
 }
 
-/** Internal state of one stop; see the module comment. */
-export class StopEntry {
+/** A settled promise every entry starts its write chain from (one object, not one per stop). */
+const settled: Promise<unknown> = Promise.resolve();
+
+/**
+ * Internal state of one stop; see the module comment. The entry is its own {@link PolicyState}
+ * (the policy's numbers live in the entry, not in a separate object), so a tick touches one object.
+ */
+export class StopEntry implements PolicyState {
   readonly key: string;
   readonly symbol: string;
   readonly side: PositionSide;
   readonly positionId: string;
   readonly entryPrice: number;
   readonly parameters: ResolvedTrailingParameters;
-  readonly policy: PolicyState;
+  // PolicyState, see policy.ts.
+  direction: 1 | -1;
+  bestPrice: number;
+  stopPrice: number;
+  activated: boolean;
+  tierIndex: number;
+  breakevenReached: boolean;
+  triggered: boolean;
+  atr: number;
+  tickDecimals: number;
   readonly clientOrderIdBase: string;
   readonly createdAt: number;
   readonly facade: TrailingStop;
@@ -54,7 +69,7 @@ export class StopEntry {
   /** Set by removal: the sync loop stops after its current operation. */
   retiring = false;
   /** Serializes this entry's store writes, so versions advance one at a time. */
-  writes: Promise<unknown> = Promise.resolve();
+  writes: Promise<unknown> = settled;
   /** Per-key exchange sync; set by the registry right after construction. */
   sync!: StopSynchronizer;
 
@@ -66,13 +81,27 @@ export class StopEntry {
     this.entryPrice = init.entryPrice;
     this.quantity = init.quantity;
     this.parameters = init.parameters;
-    this.policy = init.policy;
+    const policy = init.policy;
+    this.direction = policy.direction;
+    this.bestPrice = policy.bestPrice;
+    this.stopPrice = policy.stopPrice;
+    this.activated = policy.activated;
+    this.tierIndex = policy.tierIndex;
+    this.breakevenReached = policy.breakevenReached;
+    this.triggered = policy.triggered;
+    this.atr = policy.atr;
+    this.tickDecimals = policy.tickDecimals;
     this.clientOrderIdBase = init.clientOrderIdBase;
     this.sequence = init.sequence;
     this.owner = init.owner;
     this.createdAt = init.createdAt;
     this.updatedAt = init.createdAt;
     this.facade = new TrailingStop(this);
+  }
+
+  /** The policy state: the entry itself. */
+  get policy(): PolicyState {
+    return this;
   }
 
   /** Client order id of the current order (or the next one when there is none). */
