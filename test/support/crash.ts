@@ -4,6 +4,7 @@
  * Calls already sent keep their effect (an order placed, a row written) but their answers are
  * lost, and the registry's promises never settle, exactly as after a `kill -9` between two awaits.
  */
+import { interceptPlacer, interceptStore } from './intercept.js';
 import type { OrderPlacer, PlacerCallOptions, StopOrder } from '../../src/ports/order-placer.js';
 import type { StateStore } from '../../src/ports/state-store.js';
 import type { Clock } from '../../src/ports/clock.js';
@@ -43,36 +44,12 @@ export class Crash {
 
   /** Wraps an order placer (optional methods stay optional). */
   placer(inner: OrderPlacer): OrderPlacer {
-    const wrap = <A extends unknown[], R>(operation: string, method: ((...args: A) => Promise<R>) | undefined) =>
-      method === undefined ? undefined : (...args: A) => this.#forward('placer', operation, args[0], () => method.apply(inner, args));
-    const placer: { -readonly [K in keyof OrderPlacer]: OrderPlacer[K] } = {
-      capabilities: inner.capabilities,
-      placeStop: wrap('placeStop', inner.placeStop)!,
-      cancelStop: wrap('cancelStop', inner.cancelStop)!,
-    };
-    if (inner.amendStop) placer.amendStop = wrap('amendStop', inner.amendStop) as (order: StopOrder, stopPrice: number, options: PlacerCallOptions) => Promise<StopOrder>;
-    if (inner.findStop) placer.findStop = wrap('findStop', inner.findStop);
-    if (inner.openStops) placer.openStops = wrap('openStops', inner.openStops);
-    if (inner.closePosition) placer.closePosition = wrap('closePosition', inner.closePosition);
-    if (inner.placeTrailingStop) placer.placeTrailingStop = wrap('placeTrailingStop', inner.placeTrailingStop);
-    return placer;
+    return interceptPlacer(inner, (operation, argument, call) => this.#forward('placer', operation, argument, call));
   }
 
   /** Wraps a state store. `close()` still works (the test closes the real store itself). */
   store(inner: StateStore): StateStore {
-    const wrap =
-      <A extends unknown[], R>(operation: string, method: (...args: A) => Promise<R>) =>
-      (...args: A) =>
-        this.#forward('store', operation, args[0], () => method.apply(inner, args));
-    return {
-      capabilities: inner.capabilities,
-      load: wrap('load', inner.load),
-      list: wrap('list', inner.list),
-      insert: wrap('insert', inner.insert),
-      compareAndSet: wrap('compareAndSet', inner.compareAndSet),
-      delete: wrap('delete', inner.delete),
-      close: () => inner.close(),
-    };
+    return interceptStore(inner, (operation, argument, call) => this.#forward('store', operation, argument, call));
   }
 
   /** Wraps a clock: a dead process's timers never fire. */
@@ -174,35 +151,12 @@ export class Pause {
 
   /** Wraps an order placer. */
   placer(inner: OrderPlacer): OrderPlacer {
-    const wrap = <A extends unknown[], R>(operation: string, method: ((...args: A) => Promise<R>) | undefined) =>
-      method === undefined ? undefined : (...args: A) => this.#forward('placer', operation, args[0], () => method.apply(inner, args));
-    const placer: { -readonly [K in keyof OrderPlacer]: OrderPlacer[K] } = {
-      capabilities: inner.capabilities,
-      placeStop: wrap('placeStop', inner.placeStop)!,
-      cancelStop: wrap('cancelStop', inner.cancelStop)!,
-    };
-    if (inner.amendStop) placer.amendStop = wrap('amendStop', inner.amendStop) as (order: StopOrder, stopPrice: number, options: PlacerCallOptions) => Promise<StopOrder>;
-    if (inner.findStop) placer.findStop = wrap('findStop', inner.findStop);
-    if (inner.openStops) placer.openStops = wrap('openStops', inner.openStops);
-    if (inner.closePosition) placer.closePosition = wrap('closePosition', inner.closePosition);
-    return placer;
+    return interceptPlacer(inner, (operation, argument, call) => this.#forward('placer', operation, argument, call));
   }
 
   /** Wraps a state store. */
   store(inner: StateStore): StateStore {
-    const wrap =
-      <A extends unknown[], R>(operation: string, method: (...args: A) => Promise<R>) =>
-      (...args: A) =>
-        this.#forward('store', operation, args[0], () => method.apply(inner, args));
-    return {
-      capabilities: inner.capabilities,
-      load: wrap('load', inner.load),
-      list: wrap('list', inner.list),
-      insert: wrap('insert', inner.insert),
-      compareAndSet: wrap('compareAndSet', inner.compareAndSet),
-      delete: wrap('delete', inner.delete),
-      close: () => inner.close(),
-    };
+    return interceptStore(inner, (operation, argument, call) => this.#forward('store', operation, argument, call));
   }
 
   /** Wraps a clock: a paused process's timers fire only after it resumes. */

@@ -8,36 +8,22 @@ import type fc from 'fast-check';
 import type { OrderPlacer } from '../../src/ports/order-placer.js';
 import type { StateStore } from '../../src/ports/state-store.js';
 import type { Clock } from '../../src/ports/clock.js';
+import { interceptPlacer, interceptStore } from './intercept.js';
 
 /** The placer with every answer scheduled. Optional methods stay optional. */
 export function scheduledPlacer(inner: OrderPlacer, scheduler: fc.Scheduler): OrderPlacer {
-  const wrap = <A extends unknown[], R>(name: string, method: ((...args: A) => Promise<R>) | undefined) =>
-    method === undefined ? undefined : scheduler.scheduleFunction(method.bind(inner) as (...args: A) => Promise<R>);
-  const placer: OrderPlacer = {
-    capabilities: inner.capabilities,
-    placeStop: wrap('placeStop', inner.placeStop)!,
-    cancelStop: wrap('cancelStop', inner.cancelStop)!,
-  };
-  const optional = placer as { -readonly [K in keyof OrderPlacer]: OrderPlacer[K] };
-  if (inner.amendStop) optional.amendStop = wrap('amendStop', inner.amendStop);
-  if (inner.findStop) optional.findStop = wrap('findStop', inner.findStop);
-  if (inner.openStops) optional.openStops = wrap('openStops', inner.openStops);
-  if (inner.closePosition) optional.closePosition = wrap('closePosition', inner.closePosition);
-  if (inner.placeTrailingStop) optional.placeTrailingStop = wrap('placeTrailingStop', inner.placeTrailingStop);
-  return placer;
+  return interceptPlacer(inner, (operation, argument, call) => scheduled(scheduler, operation, argument, call));
 }
 
 /** The store with every answer scheduled. */
 export function scheduledStore(inner: StateStore, scheduler: fc.Scheduler): StateStore {
-  return {
-    capabilities: inner.capabilities,
-    load: scheduler.scheduleFunction(inner.load.bind(inner)),
-    list: scheduler.scheduleFunction(inner.list.bind(inner)),
-    insert: scheduler.scheduleFunction(inner.insert.bind(inner)),
-    compareAndSet: scheduler.scheduleFunction(inner.compareAndSet.bind(inner)),
-    delete: scheduler.scheduleFunction(inner.delete.bind(inner)),
-    close: inner.close.bind(inner),
-  };
+  return interceptStore(inner, (operation, argument, call) => scheduled(scheduler, operation, argument, call));
+}
+
+/** Performs the call at once; its answer (value or error) waits for the scheduler. */
+function scheduled(scheduler: fc.Scheduler, operation: string, argument: unknown, call: () => Promise<unknown>): Promise<unknown> {
+  const label = `${operation}(${typeof argument === 'object' && argument !== null && 'key' in argument ? String((argument as { key: unknown }).key) : JSON.stringify(argument) ?? ''})`;
+  return scheduler.schedule(call(), label);
 }
 
 /**
