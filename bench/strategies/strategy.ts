@@ -2,6 +2,7 @@
  * The one interface every creation strategy implements, so a scenario drives them all the same
  * way, behind the same `PaperExchange` and `MemoryStateStore`.
  */
+import { makeStopRecord } from '../../src/testing/records.js';
 import type { OrderPlacer } from '../../src/ports/order-placer.js';
 import type { StateStore, StopRecord } from '../../src/ports/state-store.js';
 import type { StopOrder } from '../../src/ports/order-placer.js';
@@ -72,42 +73,24 @@ export const neverAborted: AbortSignal = new AbortController().signal;
 /** The record the hand-written strategies store: the same shape the registry persists. */
 export function recordFor(spec: BenchSpec, order: StopOrder, owner: string): StopRecord {
   const now = Date.now();
-  return {
+  return makeStopRecord({
     key: spec.symbol,
-    version: 1,
     owner,
-    leaseExpiresAt: null,
     state: 'waiting',
     symbol: spec.symbol,
     side: spec.side,
     entryPrice: spec.entryPrice,
     quantity: spec.quantity,
     positionId: owner,
-    sequence: 1,
     clientOrderId: order.clientOrderId,
     stopPrice: order.stopPrice,
     bestPrice: spec.entryPrice,
     activated: false,
-    tierIndex: -1,
     order,
-    parameters: {
-      activationPrice: spec.entryPrice * 1.01,
-      distanceKind: 'percent',
-      distanceValue: 0.5,
-      atrMultiplier: 2,
-      steps: [],
-      breakevenAtPercent: null,
-      breakevenOffsetPercent: 0,
-      tickSize: null,
-      mode: 'exchange',
-      minUpdateIntervalMs: 1_000,
-      minImprovementPercent: 0.05,
-      emergencyImprovementPercent: 1,
-      closeOnGap: false,
-    },
+    parameters: { ...makeStopRecord().parameters, activationPrice: spec.entryPrice * 1.01, tickSize: null },
     createdAt: now,
     updatedAt: now,
-  };
+  });
 }
 
 /**

@@ -8,7 +8,8 @@
  * The same properties that hold for `TrailingStopRegistry` must FAIL here.
  */
 import type { OrderPlacer, StopOrder } from '../../src/ports/order-placer.js';
-import type { StateStore, StopRecord } from '../../src/ports/state-store.js';
+import type { StateStore } from '../../src/ports/state-store.js';
+import { makeStopRecord } from '../../src/testing/records.js';
 
 /** One stop as the naive registry keeps it. */
 export interface NaiveStop {
@@ -110,42 +111,23 @@ export class DoubleCheckRegistry {
   /** Insert, or overwrite whatever is there: no compare-and-set on a version the writer read. */
   async #blindWrite(key: string, spec: NaiveSpec, order: StopOrder): Promise<void> {
     const now = Date.now();
-    const record: StopRecord = {
+    const record = makeStopRecord({
       key,
-      version: 1,
       owner: this.#owner,
-      leaseExpiresAt: null,
       state: 'waiting',
       symbol: spec.symbol,
       side: spec.side,
       entryPrice: spec.entryPrice,
       quantity: spec.quantity,
       positionId: 'naive',
-      sequence: 1,
       clientOrderId: order.clientOrderId,
       stopPrice: order.stopPrice,
       bestPrice: spec.entryPrice,
       activated: false,
-      tierIndex: -1,
       order,
-      parameters: {
-        activationPrice: spec.entryPrice,
-        distanceKind: 'percent',
-        distanceValue: 1,
-        atrMultiplier: 2,
-        steps: [],
-        breakevenAtPercent: null,
-        breakevenOffsetPercent: 0,
-        tickSize: null,
-        mode: 'exchange',
-        minUpdateIntervalMs: 0,
-        minImprovementPercent: 0,
-        emergencyImprovementPercent: 1,
-        closeOnGap: false,
-      },
       createdAt: now,
       updatedAt: now,
-    };
+    });
     const inserted = await this.#store.insert(record);
     if (!inserted.inserted) {
       const current = inserted.record;
