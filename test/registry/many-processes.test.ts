@@ -17,7 +17,7 @@ import { PaperExchange, TrailingStopRegistry, type StopRecord, type TrailingStop
 import { PostgresStateStore } from '../../src/stores/postgres.js';
 import { Crash, ManualClock, Pause, type CrashPoint } from '../support/crash.js';
 import { createPool, databaseUrl, dropSchema, postgresAvailable, randomSchemaName, reportMissingPostgres } from '../support/postgres.js';
-import { listen, longSpec } from '../support/registry-fixtures.js';
+import { listen, longSpec } from '../support/fixtures.js';
 import { serveVenue } from '../support/ipc-placer.js';
 import type { ChildMessage, GoMessage } from '../support/child-registry.js';
 import { DoubleCheckRegistry, type NaiveSpec } from '../naive/double-check-registry.js';

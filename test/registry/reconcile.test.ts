@@ -14,7 +14,7 @@ import {
   type TrailingStopRegistryOptions,
 } from '../../src/index.js';
 import { Crash, ManualClock, type CrashPoint } from '../support/crash.js';
-import { listen, liveBySymbol, longSpec, orphansOf } from '../support/registry-fixtures.js';
+import { listen, liveBySymbol, longSpec, orphansOf } from '../support/fixtures.js';
 
 const leaseMs = 5_000;
 

@@ -19,7 +19,7 @@ import {
 import { SqliteStateStore } from '../../src/stores/sqlite.js';
 import { makeStopRecord } from '../../src/testing/index.js';
 import { Crash, ManualClock, type CrashPoint } from '../support/crash.js';
-import { listen, longSpec, orphansOf } from '../support/registry-fixtures.js';
+import { listen, longSpec, orphansOf } from '../support/fixtures.js';
 
 const leaseMs = 5_000;
 

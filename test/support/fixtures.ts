@@ -1,16 +1,25 @@
-/** Small builders shared by the registry tests. */
+/** Small builders and probes shared by the registry tests. */
 import {
   MemoryStateStore,
   PaperExchange,
   TrailingStopRegistry,
   type CreateStopSpec,
   type PaperExchangeOptions,
+  type ReconcileEvent,
+  type StateStore,
+  type StopOrder,
   type TrailingStopRegistryOptions,
 } from '../../src/index.js';
 
-/** A long BTC position at 100 with a 2 % initial stop, overridable. */
-export function longSpec(overrides: Partial<CreateStopSpec> = {}): CreateStopSpec {
-  return { symbol: 'BTCUSDT', side: 'long', entryPrice: 100, quantity: 1, stopLossPercent: 2, ...overrides };
+/**
+ * A long position at 100 with a 2 % initial stop (98) and the library's activation (101), on
+ * `BTCUSDT` unless a symbol is given; `overrides` win.
+ */
+export function longSpec(symbol: string, overrides?: Partial<CreateStopSpec>): CreateStopSpec;
+export function longSpec(overrides?: Partial<CreateStopSpec>): CreateStopSpec;
+export function longSpec(first: string | Partial<CreateStopSpec> = {}, second: Partial<CreateStopSpec> = {}): CreateStopSpec {
+  const [symbol, overrides] = typeof first === 'string' ? [first, second] : ['BTCUSDT', first];
+  return { symbol, side: 'long', entryPrice: 100, quantity: 1, stopLossPercent: 2, ...overrides };
 }
 
 /** A registry on a fresh PaperExchange and MemoryStateStore. */
@@ -40,4 +49,40 @@ export function recordEvents(registry: TrailingStopRegistry): { name: string; ar
     registry.on(name, (...args: unknown[]) => seen.push({ name, args }));
   }
   return seen;
+}
+
+/** Collects what a registry reports through `reconciled` and `corruptRecord`. */
+export function listen(registry: TrailingStopRegistry): {
+  readonly reconciled: ReconcileEvent[];
+  readonly corrupt: { key: string | undefined; reason: string }[];
+  readonly errors: Error[];
+  actions(): string[];
+} {
+  const reconciled: ReconcileEvent[] = [];
+  const corrupt: { key: string | undefined; reason: string }[] = [];
+  const errors: Error[] = [];
+  registry.on('reconciled', (event) => reconciled.push(event));
+  registry.on('corruptRecord', (event) => corrupt.push(event));
+  registry.on('error', (error) => errors.push(error));
+  return { reconciled, corrupt, errors, actions: () => reconciled.map((event) => `${event.action}:${event.key ?? '*'}`).sort() };
+}
+
+/** Open orders on the venue that no sound record of `store` holds as its current order. */
+export async function orphansOf(venue: PaperExchange, store: StateStore): Promise<StopOrder[]> {
+  const held = new Set<string>();
+  for (const record of await store.list()) {
+    if (record.order !== null) held.add(record.order.id);
+  }
+  return venue.liveOrders().filter((order) => !held.has(order.id));
+}
+
+/** Live venue orders grouped by symbol. */
+export function liveBySymbol(venue: PaperExchange): Map<string, StopOrder[]> {
+  const result = new Map<string, StopOrder[]>();
+  for (const order of venue.liveOrders()) {
+    const list = result.get(order.symbol) ?? [];
+    list.push(order);
+    result.set(order.symbol, list);
+  }
+  return result;
 }
