@@ -415,6 +415,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
    */
   async restore(options: ReconcileOptions = {}): Promise<RestoreReport> {
     if (this.#closed) throw new ClosedError();
+    validatePrices(options.prices);
     this.#beginWork();
     try {
       const restored: string[] = [];
@@ -450,6 +451,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
    */
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
     if (this.#closed) throw new ClosedError();
+    validatePrices(options.prices);
     this.#beginWork();
     const actions: ReconcileEvent[] = [];
     const report = (event: ReconcileEvent) => {
@@ -1287,6 +1289,16 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
+  }
+}
+
+/** Checks the current prices given to restore/reconcile before any I/O (I8). */
+function validatePrices(prices: Readonly<Record<string, number>> | undefined): void {
+  if (prices === undefined) return;
+  if (typeof prices !== 'object' || prices === null) throw new ValidationError('prices', 'Expected `prices` to be an object of symbol to price');
+  for (const [symbol, price] of Object.entries(prices)) {
+    const message = checkNumber(`prices[${JSON.stringify(symbol)}]`, price, positive);
+    if (message !== undefined) throw new ValidationError('prices', message);
   }
 }
 

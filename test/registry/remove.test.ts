@@ -81,3 +81,12 @@ describe('remove()', () => {
     expect(exchange.liveOrders()).toHaveLength(0);
   });
 });
+
+describe('restore() and reconcile() input', () => {
+  it('reject bad current prices before any I/O', async () => {
+    const { registry, exchange } = makeRegistry();
+    await expect(registry.restore({ prices: { BTCUSDT: Number.NaN } })).rejects.toMatchObject({ code: 'ERR_VALIDATION', field: 'prices' });
+    await expect(registry.reconcile({ prices: { BTCUSDT: -1 } })).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
+    expect(Object.values(exchange.calls).reduce((sum, count) => sum + count, 0)).toBe(0);
+  });
+});
