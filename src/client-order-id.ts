@@ -22,7 +22,7 @@ const sequenceReserve = 4; // '-' plus up to 3 base-36 digits (46,655 orders per
 export function clientOrderIdBase(prefix: string, key: string, positionId: string, maxLength: number): string {
   const hash = hashText(`${key}\u0000${positionId}`);
   const room = maxLength - prefix.length - 1 - hashLength - 1 - sequenceReserve;
-  const readable = key.replace(/[^A-Za-z0-9]/g, '').slice(0, Math.max(0, Math.min(10, room - 1)));
+  const readable = clientOrderIdKeyFragment(key).slice(0, Math.max(0, room - 1));
   return readable.length > 0 ? `${prefix}-${readable}-${hash}` : `${prefix}-${hash}`;
 }
 
@@ -34,6 +34,17 @@ export function clientOrderIdFor(base: string, sequence: number): string {
 /** True when `clientOrderId` was made by a registry using `prefix`. */
 export function hasClientOrderIdPrefix(clientOrderId: string, prefix: string): boolean {
   return clientOrderId.startsWith(`${prefix}-`);
+}
+
+/** The client order id without its sequence suffix (the base of its position's ids). */
+export function clientOrderIdBaseOf(clientOrderId: string): string {
+  const dash = clientOrderId.lastIndexOf('-');
+  return dash < 0 ? clientOrderId : clientOrderId.slice(0, dash);
+}
+
+/** The readable fragment of `key` that the position's client order ids carry. */
+export function clientOrderIdKeyFragment(key: string): string {
+  return key.replace(/[^A-Za-z0-9]/g, '').slice(0, 10);
 }
 
 /** Two 32-bit FNV-1a hashes with different offsets, in base 36, cut to 10 characters. */

@@ -18,14 +18,8 @@ export { PaperExchange } from './placers/paper.js';
 export type { PaperCall, PaperExchangeOptions, PaperFault, PaperOperation } from './placers/paper.js';
 export { takeOverExpiredClaim, isExpiredClaim } from './lease.js';
 export { TrailingStopRegistry } from './registry.js';
-export type {
-  CreateOptions,
-  ReconcileOptions,
-  ReconcileReport,
-  RegistryStats,
-  RemoveOptions,
-  RestoreReport,
-} from './registry.js';
+export type { CreateOptions, RegistryStats, RemoveOptions } from './registry.js';
+export type { ReconcileOptions, ReconcileReport, RestoreReport } from './reconciler.js';
 export type { TrailingStopRegistryOptions } from './registry-options.js';
 export type { CreateStopSpec } from './create-spec.js';
 export { TrailingStop } from './trailing-stop.js';

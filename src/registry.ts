@@ -27,7 +27,7 @@ import {
   ValidationError,
   WouldTriggerError,
 } from './errors.js';
-import type { ErrorContext, RegistryEvents, ReconcileEvent, TriggerReason } from './events.js';
+import type { ErrorContext, RegistryEvents, TriggerReason } from './events.js';
 import { validateCreateSpec, type CreateStopSpec, type ValidatedSpec } from './create-spec.js';
 import { resolveRegistryOptions, type ResolvedRegistryOptions, type TrailingStopRegistryOptions } from './registry-options.js';
 import { ExchangeGateway } from './exchange-gateway.js';
@@ -43,9 +43,9 @@ import {
   createPolicyState,
   updateAtr,
 } from './policy/policy.js';
-import { clientOrderIdBase, clientOrderIdFor, hasClientOrderIdPrefix, defaultClientOrderIdMaxLength } from './client-order-id.js';
+import { clientOrderIdBase, clientOrderIdBaseOf, clientOrderIdFor, defaultClientOrderIdMaxLength } from './client-order-id.js';
+import { Reconciler, type ReconcilerHost, type ReconcileOptions, type ReconcileReport, type RestoreReport } from './reconciler.js';
 import { isExpiredClaim, takeOverExpiredClaim } from './lease.js';
-import { findRecordProblem } from './record-validation.js';
 import { checkNumber, positive } from './validation.js';
 
 /** Counters and gauges of a registry; `registry.stats` returns a fresh copy. */
@@ -92,28 +92,6 @@ export interface RemoveOptions {
   readonly reason?: string;
 }
 
-/** What {@link TrailingStopRegistry.restore} did. */
-export interface RestoreReport {
-  /** Keys loaded into memory. */
-  readonly restored: string[];
-  /** Records skipped because they could not be read. */
-  readonly corrupt: { readonly key: string | undefined; readonly reason: string }[];
-  /** What reconciliation did (when the placer can look orders up). */
-  readonly reconciliation: ReconcileReport | undefined;
-}
-
-/** What {@link TrailingStopRegistry.reconcile} did; each item also fired a `reconciled` event. */
-export interface ReconcileReport {
-  /** Every action taken or difference reported. */
-  readonly actions: ReconcileEvent[];
-}
-
-/** Options of {@link TrailingStopRegistry.restore} and {@link TrailingStopRegistry.reconcile}. */
-export interface ReconcileOptions {
-  /** Current prices by symbol: a restored stop the price already crossed takes the gap path. */
-  readonly prices?: Readonly<Record<string, number>>;
-}
-
 interface Flight {
   readonly promise: Promise<StopEntry>;
   readonly positionId: string | undefined;
@@ -143,6 +121,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   readonly #random: () => number;
   readonly #gateway: ExchangeGateway;
   readonly #host: SyncHost;
+  readonly #reconciler: Reconciler;
   readonly #stops = new Map<string, StopEntry>();
   /** Stops following prices, by symbol: the entry itself when alone (the common case), else an array. */
   readonly #bySymbol = new Map<string, StopEntry | StopEntry[]>();
@@ -192,6 +171,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       onTimeout: (operation, key) => this.#logger.warn('Exchange call timed out; outcome unknown', { operation, key }),
     });
     this.#host = this.#createSyncHost();
+    this.#reconciler = new Reconciler(this.#createReconcilerHost());
   }
 
   /** This registry's owner id (recorded in its claims). */
@@ -398,7 +378,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       if (record.order !== null) await this.#cancelStoredOrder(key, record.order);
       await this.#deleteRecord(key, record);
       this.#counters.removed++;
-      this.emit('removed', { ...StopEntry.fromRecord(record, baseOf(record.clientOrderId)).snapshot(), state: 'closed' }, reason);
+      this.emit('removed', { ...StopEntry.fromRecord(record, clientOrderIdBaseOf(record.clientOrderId)).snapshot(), state: 'closed' }, reason);
       return true;
     } catch (error) {
       if (error instanceof TrailingStopError) this.#emitError(error, { operation: 'remove', key });
@@ -411,30 +391,15 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   /**
    * Loads every record from the store into memory; records that cannot be read are skipped and
    * reported (`corruptRecord` event). When the placer can look orders up (`findStop` or
-   * `openStops`), then reconciles with the exchange (see {@link reconcile}).
+   * `openStops`), then reconciles with the exchange (see {@link reconcile}). Pass the current
+   * prices so a stop the market crossed while the bot was down takes the gap path.
    */
   async restore(options: ReconcileOptions = {}): Promise<RestoreReport> {
     if (this.#closed) throw new ClosedError();
     validatePrices(options.prices);
     this.#beginWork();
     try {
-      const restored: string[] = [];
-      const corrupt: { key: string | undefined; reason: string }[] = [];
-      for (const record of await this.#store.list()) {
-        const problem = findRecordProblem(record);
-        if (problem !== undefined) {
-          const key = typeof (record as { key?: unknown })?.key === 'string' ? (record as { key: string }).key : undefined;
-          corrupt.push({ key, reason: problem });
-          this.#logger.warn('Skipping a corrupt record', { key, reason: problem });
-          this.emit('corruptRecord', { key, reason: problem });
-          continue;
-        }
-        if (record.state === 'pending') continue; // reconciliation resolves claims
-        if (this.#loadRecord(record)) restored.push(record.key);
-      }
-      const canReconcile = this.#placer.findStop !== undefined || this.#placer.openStops !== undefined;
-      const reconciliation = canReconcile ? await this.reconcile(options) : undefined;
-      return { restored, corrupt, reconciliation };
+      return await this.#reconciler.restore(options);
     } finally {
       this.#endWork();
     }
@@ -453,35 +418,8 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     if (this.#closed) throw new ClosedError();
     validatePrices(options.prices);
     this.#beginWork();
-    const actions: ReconcileEvent[] = [];
-    const report = (event: ReconcileEvent) => {
-      actions.push(event);
-      this.#logger.info('Reconciled', { key: event.key, action: event.action, detail: event.detail });
-      this.emit('reconciled', event);
-    };
     try {
-      const known = new Set(this.#stops.values());
-      const records: StopRecord[] = [];
-      const unreadable: (string | undefined)[] = [];
-      for (const record of await this.#store.list()) {
-        if (findRecordProblem(record) === undefined) records.push(record);
-        else unreadable.push(typeof (record as { key?: unknown })?.key === 'string' ? (record as { key: string }).key : undefined);
-      }
-      const symbols = new Set([...records.map((record) => record.symbol), ...[...this.#stops.values()].map((entry) => entry.symbol)]);
-      const open = await this.#gateway.openStops([...symbols]);
-      const openByClientOrderId = new Map((open ?? []).map((order) => [order.clientOrderId, order]));
-      for (const record of records) {
-        if (this.#creations.has(record.key)) continue;
-        try {
-          await this.#reconcileRecord(record, openByClientOrderId, open !== undefined, options, report);
-        } catch (error) {
-          const failure = error instanceof TrailingStopError ? error : new StoreError('Reconciliation failed', { cause: error, key: record.key });
-          this.#emitError(failure, { operation: 'reconcile', key: record.key });
-        }
-      }
-      this.#forgetRemovedElsewhere(known, records);
-      if (open !== undefined) await this.#sweepOrphans(open, unreadable, report);
-      return { actions };
+      return await this.#reconciler.reconcile(options);
     } finally {
       this.#endWork();
     }
@@ -588,7 +526,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   }
 
   #entryFromRecord(record: StopRecord): StopEntry {
-    const entry = StopEntry.fromRecord(record, baseOf(record.clientOrderId));
+    const entry = StopEntry.fromRecord(record, clientOrderIdBaseOf(record.clientOrderId));
     entry.sync = new StopSynchronizer(entry, this.#host);
     return entry;
   }
@@ -910,215 +848,6 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     throw new StoreError(`Could not delete the record for ${key}: it kept changing`, { key });
   }
 
-  // ---- restore and reconcile ---------------------------------------------------------------
-
-  /** Puts a sound, non-pending record into memory. Returns true when memory changed. */
-  #loadRecord(record: StopRecord): boolean {
-    const existing = this.#stops.get(record.key);
-    if (existing !== undefined && existing.positionId === record.positionId) {
-      if (record.version <= existing.version) return false;
-      existing.adopt(record);
-      if (!existing.live) this.#unfollow(existing);
-      return true;
-    }
-    if (existing !== undefined) {
-      existing.sync.cancel();
-      this.#unfollow(existing);
-    }
-    const entry = this.#entryFromRecord(record);
-    this.#publish(entry);
-    return true;
-  }
-
-  async #reconcileRecord(
-    record: StopRecord,
-    open: Map<string, StopOrder>,
-    canList: boolean,
-    options: ReconcileOptions,
-    report: (event: ReconcileEvent) => void,
-  ): Promise<void> {
-    const key = record.key;
-    const price = options.prices?.[record.symbol];
-    if (record.state === 'pending') {
-      const now = this.#clock.now();
-      if (record.owner !== this.owner && !isExpiredClaim(record, now)) return;
-      const taken = await takeOverExpiredClaim(this.#store, key, this.owner, now, this.#options.leaseMs, { reclaimOwn: true });
-      if (taken === undefined) return;
-      const entry = this.#entryFromRecord(taken);
-      entry.version = taken.version;
-      const found = await this.#lookupOrder(entry, open, canList);
-      if (found?.status === 'filled') {
-        entry.state = 'triggered';
-        entry.order = found;
-        await this.#write(entry);
-        this.#stops.set(key, entry);
-        report({ key, action: 'finalized', order: found, detail: 'The pending stop had already filled' });
-        return;
-      }
-      if (found === undefined && this.#crossed(entry, price)) {
-        // Placing a stop the market already crossed would only be refused: the gap path.
-        this.#gapOnRecovery(entry, price!, report);
-        return;
-      }
-      let order = found;
-      if (order === undefined) {
-        try {
-          order = (await this.#placeInitial(entry, false)) ?? undefined;
-        } catch (error) {
-          if (!(error instanceof WouldTriggerError)) throw error;
-          this.#gapOnRecovery(entry, entry.policy.stopPrice, report);
-          return;
-        }
-      }
-      entry.order = order ?? null;
-      if (order !== undefined) {
-        entry.syncedStopPrice = order.stopPrice;
-        entry.syncedQuantity = entry.quantity;
-      }
-      entry.state = entry.policy.activated ? 'active' : 'waiting';
-      const outcome = await this.#write(entry);
-      if (outcome === 'gone') {
-        if (order !== undefined && found === undefined) await this.#compensate(key, order, 'removed');
-        return;
-      }
-      this.#publish(entry);
-      report({
-        key,
-        action: found !== undefined ? 'adopted' : 'resumed',
-        order: order ?? null,
-        detail: found !== undefined ? "Found the pending claim's order by client order id" : "Placed the pending claim's order under its client order id",
-      });
-      return;
-    }
-    this.#loadRecord(record);
-    const entry = this.#stops.get(key);
-    if (entry === undefined || entry.positionId !== record.positionId || !entry.live || entry.sync.running) return;
-    if (entry.order !== null && entry.parameters.mode !== 'emulated') {
-      // Ask the venue first: a filled stop is finalized, an open one is the venue's to fire.
-      const venueOrder = await this.#lookupOrder(entry, open, canList);
-      if (venueOrder?.status === 'filled') {
-        entry.state = 'triggered';
-        entry.policy.triggered = true;
-        this.#unfollow(entry);
-        await this.#write(entry);
-        report({ key, action: 'finalized', order: venueOrder, detail: 'The stop order had filled' });
-        return;
-      }
-      if (venueOrder !== undefined && venueOrder.status !== 'cancelled') {
-        const expectedSide = entry.side === 'long' ? 'sell' : 'buy';
-        if (venueOrder.side !== expectedSide || venueOrder.quantity !== entry.quantity) {
-          report({
-            key,
-            action: 'mismatch',
-            order: venueOrder,
-            detail: `Venue order is ${venueOrder.side} ${venueOrder.quantity}; the record expects ${expectedSide} ${entry.quantity}`,
-          });
-        }
-        return;
-      }
-      if (entry.parameters.mode === 'native') return;
-      if (this.#crossed(entry, price)) {
-        this.#gapOnRecovery(entry, price!, report);
-        return;
-      }
-      report({ key, action: 'replaced', order: entry.order, detail: 'The stop order vanished from the venue; placing it again' });
-      // A fresh client order id: the vanished order's id is spent.
-      entry.order = null;
-      entry.syncedStopPrice = Number.NaN;
-      entry.sequence += 1;
-      entry.sync.request();
-      await entry.sync.idle();
-      return;
-    }
-    if (this.#crossed(entry, price)) {
-      this.#gapOnRecovery(entry, price!, report);
-      return;
-    }
-    if (entry.parameters.mode === 'exchange' && entry.policy.stopPrice === entry.policy.stopPrice) {
-      entry.sync.request();
-      await entry.sync.idle();
-    }
-  }
-
-  /** True when `price` (if known) has crossed the entry's stop. */
-  #crossed(entry: StopEntry, price: number | undefined): boolean {
-    const stop = entry.policy.stopPrice;
-    return price !== undefined && stop === stop && entry.policy.direction * (price - stop) <= 0;
-  }
-
-  /** A recovered stop the market already crossed: trigger it (gap), never loop on refused orders. */
-  #gapOnRecovery(entry: StopEntry, price: number, report: (event: ReconcileEvent) => void): void {
-    entry.policy.triggered = true;
-    this.#stops.set(entry.key, entry);
-    report({ key: entry.key, action: 'gap', order: entry.order, detail: `The price ${price} already crossed the stop ${entry.policy.stopPrice}` });
-    this.#trigger(entry, price);
-  }
-
-  /** Drops stops that were in memory before this pass and whose record is gone or another position's. */
-  #forgetRemovedElsewhere(known: Set<StopEntry>, records: StopRecord[]): void {
-    const byKey = new Map(records.map((record) => [record.key, record]));
-    for (const entry of known) {
-      if (this.#stops.get(entry.key) !== entry || entry.retiring || entry.sync.running || this.#creations.has(entry.key)) continue;
-      const record = byKey.get(entry.key);
-      if (record !== undefined && record.positionId === entry.positionId) continue;
-      this.#host.removedElsewhere(entry, entry.state === 'triggered' ? null : entry.order);
-    }
-  }
-
-  /** The venue's view of the entry's current order: from the open list, else by lookup. */
-  async #lookupOrder(entry: StopEntry, open: Map<string, StopOrder>, canList: boolean): Promise<StopOrder | undefined> {
-    const clientOrderId = entry.order?.clientOrderId ?? entry.clientOrderId;
-    const listed = open.get(clientOrderId);
-    if (listed !== undefined) return listed;
-    if (this.#placer.findStop !== undefined) {
-      return this.#gateway.findStop(entry.symbol, clientOrderId, entry.key);
-    }
-    return canList ? undefined : entry.order ?? undefined;
-  }
-
-  /**
-   * Cancels open orders carrying this registry's prefix that no record or creation accounts for.
-   * Orders that may belong to a record it could not read are left alone and reported: a damaged
-   * row must never cost a position its protection.
-   */
-  async #sweepOrphans(open: StopOrder[], unreadable: (string | undefined)[], report: (event: ReconcileEvent) => void): Promise<void> {
-    if (unreadable.includes(undefined)) {
-      this.#logger.warn('Orphan sweep skipped: a record without a readable key may own any order');
-      return;
-    }
-    const unreadableFragments = new Set(unreadable.map((key) => keyFragment(key!)));
-    const records = new Map<string, StopRecord>();
-    for (const record of await this.#store.list()) {
-      if (findRecordProblem(record) === undefined) records.set(baseOf(record.clientOrderId), record);
-    }
-    for (const order of open) {
-      if (!hasClientOrderIdPrefix(order.clientOrderId, this.#options.clientOrderIdPrefix)) continue;
-      const base = baseOf(order.clientOrderId);
-      const sequence = Number.parseInt(order.clientOrderId.slice(base.length + 1), 36);
-      const record = records.get(base);
-      if (record !== undefined && record.order?.id === order.id) continue;
-      if (record !== undefined && (record.state === 'pending' || record.state === 'waiting' || record.state === 'active')) {
-        // The record's current id, or a newer one (a move in flight elsewhere), is not an orphan.
-        if (sequence === 0 || sequence >= record.sequence) continue;
-      }
-      if (this.#isBusy(base)) continue;
-      if (record === undefined && unreadableFragments.has(base.split('-')[1] ?? '')) {
-        report({ key: undefined, action: 'mismatch', order, detail: 'Open order may belong to a record that could not be read; left alone' });
-        continue;
-      }
-      await this.#gateway.cancelStop(order, record?.key ?? '*');
-      report({ key: record?.key, action: 'orphanCancelled', order, detail: "Open order with this registry's prefix and no record" });
-    }
-  }
-
-  /** True when this registry is creating or moving the position with this client order id base. */
-  #isBusy(base: string): boolean {
-    for (const entry of this.#stops.values()) {
-      if (entry.clientOrderIdBase === base && entry.sync.running) return true;
-    }
-    return this.#creatingBases.has(base);
-  }
-
   // ---- store writes and sync host ----------------------------------------------------------
 
   /**
@@ -1164,6 +893,37 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     });
     entry.writes = run.catch(() => undefined);
     return run;
+  }
+
+  #createReconcilerHost(): ReconcilerHost {
+    const registry = this;
+    return {
+      store: this.#store,
+      gateway: this.#gateway,
+      placer: this.#placer,
+      clock: this.#clock,
+      logger: this.#logger,
+      owner: this.owner,
+      leaseMs: this.#options.leaseMs,
+      clientOrderIdPrefix: this.#options.clientOrderIdPrefix,
+      stops: this.#stops,
+      isCreating: (key) => this.#creations.has(key),
+      isCreatingBase: (base) => this.#creatingBases.has(base),
+      entryFromRecord: (record) => this.#entryFromRecord(record),
+      publish: (entry) => this.#publish(entry),
+      unfollow: (entry) => this.#unfollow(entry),
+      trigger: (entry, price) => this.#trigger(entry, price),
+      write: (entry) => this.#write(entry),
+      compensate: (key, order, reason) => this.#compensate(key, order, reason),
+      placeInitial: (entry, lookupFirst) => this.#placeInitial(entry, lookupFirst),
+      removedElsewhere: (entry, orphan) => this.#host.removedElsewhere(entry, orphan),
+      reconciled(event) {
+        registry.#logger.info('Reconciled', { key: event.key, action: event.action, detail: event.detail });
+        registry.emit('reconciled', event);
+      },
+      corrupt: (event) => this.emit('corruptRecord', event),
+      error: (error, context) => this.#emitError(error, context),
+    };
   }
 
   #createSyncHost(): SyncHost {
@@ -1306,13 +1066,3 @@ function invalidPrice(price: number): ValidationError {
   return new ValidationError('price', checkNumber('price', price, positive) ?? 'Expected `price` to be positive');
 }
 
-/** The readable key fragment that client order ids carry (see `clientOrderIdBase`). */
-function keyFragment(key: string): string {
-  return key.replace(/[^A-Za-z0-9]/g, '').slice(0, 10);
-}
-
-/** The client order id without its sequence suffix. */
-function baseOf(clientOrderId: string): string {
-  const dash = clientOrderId.lastIndexOf('-');
-  return dash < 0 ? clientOrderId : clientOrderId.slice(0, dash);
-}
