@@ -19,7 +19,13 @@
  *
  * @packageDocumentation
  */
+export type { CcxtExchangeLike, CcxtMarketLike, CcxtOrderLike, CcxtOrderPlacerOptions, TriggerPriceType } from './ccxt/exchange.js';
+export { SanitizedCcxtError } from './ccxt/errors.js';
 import { detachOnAbort } from '../abort.js';
+import { describeValue } from '../validation.js';
+import type { CcxtExchangeLike, CcxtOrderLike, CcxtOrderPlacerOptions, TriggerPriceType } from './ccxt/exchange.js';
+import { profileOf, type VenueProfile } from './ccxt/venues.js';
+import { SanitizedCcxtError, ccxtErrorClasses, redact, venueErrorCode } from './ccxt/errors.js';
 import type {
   ClosePositionRequest,
   FindStopQuery,
@@ -44,295 +50,6 @@ import {
   ValidationError,
   WouldTriggerError,
 } from '../errors.js';
-
-// ---------------------------------------------------------------------------------------------
-// The subset of ccxt this adapter uses
-// ---------------------------------------------------------------------------------------------
-
-/**
- * The fields of a ccxt order structure the adapter reads. ccxt's `Order` type fits.
- *
- * @example
- * ```ts
- * const order: CcxtOrderLike = await exchange.fetchOrder(id, 'BTC/USDT:USDT', { trigger: true });
- * ```
- */
-export interface CcxtOrderLike {
-  /** The venue's order id. */
-  readonly id?: string | undefined;
-  /** The client order id (Binance `clientAlgoId`, Bybit `orderLinkId`). */
-  readonly clientOrderId?: string | undefined;
-  /** Unified symbol, e.g. `BTC/USDT:USDT`. */
-  readonly symbol?: string | undefined;
-  /** `buy` or `sell`. */
-  readonly side?: string | undefined;
-  /** Unified order type, e.g. `market`, `stop_market`, `trailing_stop_market`. */
-  readonly type?: string | undefined;
-  /** Unified status: `open`, `closed`, `canceled`, `expired`, `rejected`. */
-  readonly status?: string | undefined;
-  /** Ordered quantity in base units (contracts for contract markets). */
-  readonly amount?: number | undefined;
-  /** Trigger price of a conditional order. */
-  readonly triggerPrice?: number | undefined;
-  /** Legacy alias of `triggerPrice`. */
-  readonly stopPrice?: number | undefined;
-  /** Stop-loss trigger price, where the venue distinguishes it. */
-  readonly stopLossPrice?: number | undefined;
-  /** Whether the order only reduces a position. */
-  readonly reduceOnly?: boolean | undefined;
-}
-
-/**
- * The fields of a ccxt market structure the adapter reads. ccxt's `MarketInterface` fits.
- *
- * @example
- * ```ts
- * const market: CcxtMarketLike = exchange.market('BTC/USDT:USDT');
- * market.precision.price; // 0.1 (tick size)
- * ```
- */
-export interface CcxtMarketLike {
-  /** Unified symbol. */
-  readonly symbol: string;
-  /** Precision of amounts and prices, in the exchange's `precisionMode` (tick sizes for Binance and Bybit). */
-  readonly precision: { readonly amount?: number | undefined; readonly price?: number | undefined };
-}
-
-/**
- * The subset of a ccxt exchange instance that {@link CcxtOrderPlacer} uses: a ccxt `Exchange`
- * (for example `new ccxt.binanceusdm({...})` or `new ccxt.pro.bybit({...})`) satisfies it as is.
- * Credentials are read only to redact them from error messages.
- *
- * @example
- * ```ts
- * import ccxt from 'ccxt';
- * const exchange: CcxtExchangeLike = new ccxt.binanceusdm({ apiKey, secret });
- * ```
- */
-export interface CcxtExchangeLike {
-  /** ccxt exchange id, e.g. `binanceusdm` or `bybit`; selects the venue profile. */
-  readonly id: string;
-  /** ccxt's capability map (`createTrailingPercentOrder`, `fetchCanceledAndClosedOrders`, ...). */
-  readonly has: Readonly<Record<string, boolean | 'emulated' | undefined>>;
-  /** Loaded markets, `undefined` until `loadMarkets()` or `setMarkets()`. */
-  readonly markets?: Readonly<Record<string, unknown>> | undefined;
-  /** ccxt precision mode (`ccxt.TICK_SIZE` = 4, `ccxt.DECIMAL_PLACES` = 2, `ccxt.SIGNIFICANT_DIGITS` = 3). */
-  readonly precisionMode?: number | undefined;
-  /** API key; read only to redact it. */
-  readonly apiKey?: string | undefined;
-  /** API secret; read only to redact it. */
-  readonly secret?: string | undefined;
-  /** API passphrase; read only to redact it. */
-  readonly password?: string | undefined;
-  /** Account id some venues require; read only to redact it. */
-  readonly uid?: string | undefined;
-  /** Wallet private key (DEX venues); read only to redact it. */
-  readonly privateKey?: string | undefined;
-  /** Session token; read only to redact it. */
-  readonly token?: string | undefined;
-  /** Present from ccxt 4.5.24 on Binance instances: the USDⓈ-M algo-order endpoint. */
-  readonly fapiPrivatePostAlgoOrder?: unknown;
-  /** Loads markets (called once if `markets` is not loaded yet). */
-  loadMarkets(reload?: boolean): Promise<unknown>;
-  /** The market structure of a unified symbol. */
-  market(symbol: string): CcxtMarketLike;
-  /** Formats an amount to the market's amount precision (truncating). */
-  amountToPrecision(symbol: string, amount: number | string): string | undefined;
-  /** ccxt's precision helper: `(value, roundingMode, precision, countingMode, paddingMode) => string`. */
-  decimalToPrecision(
-    value: number | string,
-    roundingMode: number,
-    precision: number | string,
-    countingMode?: number,
-    paddingMode?: number,
-  ): string;
-  /** ccxt unified `createOrder`. */
-  createOrder(
-    symbol: string,
-    type: string,
-    side: string,
-    amount: number,
-    price?: number,
-    params?: Record<string, unknown>,
-  ): Promise<CcxtOrderLike>;
-  /** ccxt unified `cancelOrder`. */
-  cancelOrder(id: string | undefined, symbol?: string, params?: Record<string, unknown>): Promise<unknown>;
-  /** ccxt unified `fetchOpenOrders`. */
-  fetchOpenOrders(
-    symbol?: string,
-    since?: number,
-    limit?: number,
-    params?: Record<string, unknown>,
-  ): Promise<CcxtOrderLike[]>;
-  /** ccxt unified `fetchOrder`. */
-  fetchOrder(id: string, symbol?: string, params?: Record<string, unknown>): Promise<CcxtOrderLike>;
-  /** ccxt unified `fetchCanceledAndClosedOrders` (used where `has.fetchCanceledAndClosedOrders`). */
-  fetchCanceledAndClosedOrders?(
-    symbol?: string,
-    since?: number,
-    limit?: number,
-    params?: Record<string, unknown>,
-  ): Promise<CcxtOrderLike[]>;
-  /** ccxt unified `editOrder` (used only where the venue profile says it moves a stop in place). */
-  editOrder?(
-    id: string,
-    symbol: string,
-    type: string,
-    side: string,
-    amount?: number,
-    price?: number,
-    params?: Record<string, unknown>,
-  ): Promise<CcxtOrderLike>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Options
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Which price triggers the stop: `mark` (mark price, resists wicks on thin books), `last` (last
- * traded price) or `index` (Bybit only).
- */
-export type TriggerPriceType = 'mark' | 'last' | 'index';
-
-/** Options of {@link CcxtOrderPlacer}; all optional. */
-export interface CcxtOrderPlacerOptions {
-  /**
-   * Which price triggers the stop, mapped per venue (Binance `workingType` `MARK_PRICE` /
-   * `CONTRACT_PRICE`; Bybit `triggerBy` `MarkPrice` / `LastPrice` / `IndexPrice`). Default: not
-   * sent, so the venue's default applies (last/contract price on both).
-   */
-  readonly triggerPriceType?: TriggerPriceType;
-  /**
-   * The account is in hedge mode (two positions per symbol): orders carry ccxt's `hedged: true`,
-   * which sets Binance `positionSide` / Bybit `positionIdx` instead of `reduceOnly`. Default false.
-   */
-  readonly hedged?: boolean;
-  /**
-   * Move stops in place where the venue can (Bybit). `false` forces make-before-break everywhere.
-   * `true` on a venue that cannot move a conditional order in place throws. Default: the venue's ability.
-   */
-  readonly amend?: boolean;
-  /** Symbols `openStops()` scans in addition to those this placer has used. Default: none. */
-  readonly symbols?: readonly string[];
-  /**
-   * Extra venue parameters merged into every order this placer creates, e.g. `{ positionIdx: 1 }`.
-   * Default: none.
-   */
-  readonly params?: Readonly<Record<string, unknown>>;
-  /** Longest client order id the venue accepts. Default: the venue profile's (36). */
-  readonly clientOrderIdMaxLength?: number;
-  /**
-   * Callback-rate limits of native trailing orders, for venues without a profile whose ccxt
-   * `has.createTrailingPercentOrder` is true. Default: Binance 0.1-10, otherwise not declared.
-   */
-  readonly trailingCallbackPercent?: { readonly min: number; readonly max: number };
-  /** Where mapped venue errors are reported (sanitized). Default: silent. */
-  readonly logger?: Logger;
-  /** Clock used to turn a venue's "banned until <time>" into `retryAfterMs`. Default: the system clock. */
-  readonly clock?: Clock;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Venue profiles
-// ---------------------------------------------------------------------------------------------
-
-/** What the adapter knows about one venue, as ccxt exposes it. */
-interface VenueProfile {
-  readonly name: 'binance' | 'bybit' | 'generic';
-  readonly clientOrderIdMaxLength: number;
-  /** Characters the venue accepts in client order ids (the length is checked separately). */
-  readonly clientOrderIdCharacters: RegExp;
-  readonly canAmend: boolean;
-  readonly trailingCallbackPercent: { readonly min: number; readonly max: number } | undefined;
-  /** Venue parameters for a trigger price type; `undefined` when the venue has no such choice. */
-  readonly triggerPriceTypeParams: Partial<Record<TriggerPriceType, Record<string, string>>> | undefined;
-  /** Parameters that make ccxt address the conditional-order service on cancel. */
-  readonly cancelParams: Readonly<Record<string, unknown>>;
-  /** Parameters that make ccxt list conditional orders. */
-  readonly listParams: Readonly<Record<string, unknown>>;
-  /** Parameter name that cancels by client order id when the venue order id is unknown. */
-  readonly clientOrderIdParam: string;
-  /** How to look an order up by client order id. */
-  readonly lookup: 'fetch-order' | 'open-then-history' | 'open-orders';
-  /** Venue error codes (as in the response body) where ccxt's class is too coarse. */
-  readonly codes: {
-    readonly wouldTrigger: readonly string[];
-    readonly duplicateClientOrderId: readonly string[];
-    readonly gone: readonly string[];
-    readonly nothingToReduce: readonly string[];
-    readonly unknownOutcome: readonly string[];
-  };
-}
-
-const binanceProfile: VenueProfile = {
-  name: 'binance',
-  clientOrderIdMaxLength: 36,
-  // Binance documents ^[.A-Z:/a-z0-9_-]{1,36}$ for client order ids.
-  clientOrderIdCharacters: /^[.A-Z:/a-z0-9_-]+$/,
-  canAmend: false, // editOrder on USDⓈ-M only modifies LIMIT orders; a stop must be replaced.
-  trailingCallbackPercent: { min: 0.1, max: 10 },
-  triggerPriceTypeParams: {
-    mark: { workingType: 'MARK_PRICE' },
-    last: { workingType: 'CONTRACT_PRICE' },
-  },
-  cancelParams: { trigger: true }, // routes to DELETE /fapi/v1/algoOrder
-  listParams: { trigger: true }, // routes to GET /fapi/v1/openAlgoOrders and /fapi/v1/algoOrder
-  clientOrderIdParam: 'clientOrderId',
-  lookup: 'fetch-order',
-  codes: {
-    wouldTrigger: ['-2021'],
-    duplicateClientOrderId: ['-4116'],
-    gone: ['-2011', '-2013'],
-    nothingToReduce: ['-2022'],
-    unknownOutcome: ['-1007'],
-  },
-};
-
-const bybitProfile: VenueProfile = {
-  name: 'bybit',
-  clientOrderIdMaxLength: 36,
-  // Bybit: orderLinkId up to 36 characters of letters, digits, dashes and underscores.
-  clientOrderIdCharacters: /^[A-Za-z0-9_-]+$/,
-  canAmend: true, // /v5/order/amend moves triggerPrice of an untriggered conditional order.
-  trailingCallbackPercent: undefined, // Bybit trails by amount on the position, not by an order.
-  triggerPriceTypeParams: {
-    mark: { triggerBy: 'MarkPrice' },
-    last: { triggerBy: 'LastPrice' },
-    index: { triggerBy: 'IndexPrice' },
-  },
-  cancelParams: {}, // linear conditional orders cancel through /v5/order/cancel like any order
-  listParams: { trigger: true }, // orderFilter=StopOrder
-  clientOrderIdParam: 'orderLinkId',
-  lookup: 'open-then-history',
-  codes: {
-    wouldTrigger: ['110092', '110093'],
-    duplicateClientOrderId: ['110072'],
-    gone: ['110001', '110008', '110010', '170142', '170213'],
-    nothingToReduce: ['110017'],
-    unknownOutcome: ['10016', '5004'],
-  },
-};
-
-const genericProfile: VenueProfile = {
-  name: 'generic',
-  clientOrderIdMaxLength: 36,
-  clientOrderIdCharacters: /^[A-Za-z0-9_-]+$/,
-  canAmend: false,
-  trailingCallbackPercent: undefined,
-  triggerPriceTypeParams: undefined,
-  cancelParams: { trigger: true },
-  listParams: { trigger: true },
-  clientOrderIdParam: 'clientOrderId',
-  lookup: 'open-orders',
-  codes: { wouldTrigger: [], duplicateClientOrderId: [], gone: [], nothingToReduce: [], unknownOutcome: [] },
-};
-
-function profileOf(exchangeId: string): VenueProfile {
-  if (exchangeId === 'binanceusdm' || exchangeId === 'binance') return binanceProfile;
-  if (exchangeId === 'bybit') return bybitProfile;
-  return genericProfile;
-}
 
 // ccxt's public precision constants (ccxt.TRUNCATE, ccxt.ROUND, ccxt.DECIMAL_PLACES,
 // ccxt.SIGNIFICANT_DIGITS, ccxt.TICK_SIZE, ccxt.NO_PADDING), unchanged since ccxt 1.x; repeated
@@ -439,7 +156,7 @@ export class CcxtOrderPlacer implements OrderPlacer {
    */
   constructor(exchange: CcxtExchangeLike, options: CcxtOrderPlacerOptions = {}) {
     if (exchange === null || typeof exchange !== 'object' || typeof exchange.createOrder !== 'function') {
-      throw new TypeError(`Expected \`exchange\` to be a ccxt exchange instance, got ${describe(exchange)}`);
+      throw new TypeError(`Expected \`exchange\` to be a ccxt exchange instance, got ${describeValue(exchange)}`);
     }
     const profile = profileOf(exchange.id);
     if (profile.name === 'binance' && typeof exchange.fapiPrivatePostAlgoOrder !== 'function') {
@@ -458,7 +175,7 @@ export class CcxtOrderPlacer implements OrderPlacer {
     const maxLength = options.clientOrderIdMaxLength ?? profile.clientOrderIdMaxLength;
     if (!Number.isInteger(maxLength) || maxLength < 1) {
       throw new TypeError(
-        `Expected \`clientOrderIdMaxLength\` to be a positive integer, got ${describe(options.clientOrderIdMaxLength)}`,
+        `Expected \`clientOrderIdMaxLength\` to be a positive integer, got ${describeValue(options.clientOrderIdMaxLength)}`,
       );
     }
     const trailingLimits = options.trailingCallbackPercent ?? profile.trailingCallbackPercent;
@@ -832,10 +549,10 @@ export class CcxtOrderPlacer implements OrderPlacer {
 
   #validateOrder(operation: Operation, request: { symbol: unknown; side: unknown; quantity: unknown; clientOrderId: unknown }) {
     if (typeof request.symbol !== 'string' || request.symbol.trim() === '') {
-      throw new ValidationError('symbol', `Expected \`symbol\` to be a non-empty string, got ${describe(request.symbol)}`);
+      throw new ValidationError('symbol', `Expected \`symbol\` to be a non-empty string, got ${describeValue(request.symbol)}`);
     }
     if (request.side !== 'buy' && request.side !== 'sell') {
-      throw new ValidationError('side', `Expected \`side\` to be 'buy' or 'sell', got ${describe(request.side)}`);
+      throw new ValidationError('side', `Expected \`side\` to be 'buy' or 'sell', got ${describeValue(request.side)}`);
     }
     requirePositive('quantity', request.quantity);
     const maxLength = this.capabilities.clientOrderIdMaxLength ?? 36;
@@ -843,7 +560,7 @@ export class CcxtOrderPlacer implements OrderPlacer {
     if (typeof id !== 'string' || id.length === 0 || id.length > maxLength || !this.#profile.clientOrderIdCharacters.test(id)) {
       throw new ValidationError(
         'clientOrderId',
-        `Expected \`clientOrderId\` for ${operation} on ${this.#exchange.id} to be 1-${maxLength} characters of ${this.#profile.clientOrderIdCharacters.source.slice(1, -2)}, got ${describe(id)}`,
+        `Expected \`clientOrderId\` for ${operation} on ${this.#exchange.id} to be 1-${maxLength} characters of ${this.#profile.clientOrderIdCharacters.source.slice(1, -2)}, got ${describeValue(id)}`,
       );
     }
   }
@@ -957,137 +674,6 @@ export class CcxtOrderPlacer implements OrderPlacer {
 // Errors and redaction
 // ---------------------------------------------------------------------------------------------
 
-/**
- * A sanitized copy of a ccxt error, chained as `cause` of the adapter's typed errors instead of
- * the original (whose message may carry a signed URL). `name` is ccxt's class name; `classes`
- * lists it and its ccxt ancestors; `venueCode` is the venue's error code when the body had one.
- *
- * @example
- * ```ts
- * try { await placer.placeStop(request, { signal }); }
- * catch (error) {
- *   if (error.cause instanceof SanitizedCcxtError && error.cause.classes.includes('InsufficientFunds')) alertOperator();
- * }
- * ```
- */
-export class SanitizedCcxtError extends Error {
-  /** The ccxt class and its ancestors, most specific first, e.g. `['OrderNotFound', 'InvalidOrder', 'ExchangeError', 'BaseError']`. */
-  readonly classes: readonly string[];
-  /** The venue's error code from the response body (Binance `code`, Bybit `retCode`), if any. */
-  readonly venueCode: string | undefined;
-
-  /**
-   * @param name ccxt class name.
-   * @param message Already-redacted message.
-   * @param classes ccxt class names, most specific first.
-   * @param venueCode Venue error code.
-   *
-   * @example
-   * ```ts
-   * new SanitizedCcxtError('RateLimitExceeded', 'bybit {"retCode":10006,...}', ['RateLimitExceeded', 'NetworkError'], '10006');
-   * ```
-   */
-  constructor(name: string, message: string, classes: readonly string[], venueCode: string | undefined) {
-    super(message);
-    this.name = name;
-    this.classes = classes;
-    this.venueCode = venueCode;
-  }
-}
-
-/**
- * ccxt's error hierarchy (ccxt/js/src/base/errorHierarchy), child to parent, for the classes the
- * mapping reads. Used besides the prototype chain, so minified bundles (mangled constructor
- * names, only `name` left) still classify.
- */
-const ccxtParents: Readonly<Record<string, string>> = {
-  ExchangeError: 'BaseError',
-  AuthenticationError: 'ExchangeError',
-  PermissionDenied: 'AuthenticationError',
-  AccountNotEnabled: 'PermissionDenied',
-  AccountSuspended: 'AuthenticationError',
-  ArgumentsRequired: 'ExchangeError',
-  BadRequest: 'ExchangeError',
-  BadSymbol: 'BadRequest',
-  OperationRejected: 'ExchangeError',
-  NoChange: 'OperationRejected',
-  MarketClosed: 'OperationRejected',
-  InsufficientFunds: 'ExchangeError',
-  InvalidOrder: 'ExchangeError',
-  OrderNotFound: 'InvalidOrder',
-  OrderNotCached: 'InvalidOrder',
-  OrderImmediatelyFillable: 'InvalidOrder',
-  OrderNotFillable: 'InvalidOrder',
-  DuplicateOrderId: 'InvalidOrder',
-  ContractUnavailable: 'InvalidOrder',
-  NotSupported: 'ExchangeError',
-  OperationFailed: 'BaseError',
-  NetworkError: 'OperationFailed',
-  DDoSProtection: 'NetworkError',
-  RateLimitExceeded: 'NetworkError',
-  ExchangeNotAvailable: 'NetworkError',
-  OnMaintenance: 'ExchangeNotAvailable',
-  InvalidNonce: 'NetworkError',
-  RequestTimeout: 'NetworkError',
-  BadResponse: 'OperationFailed',
-  NullResponse: 'BadResponse',
-  CancelPending: 'OperationFailed',
-};
-
-/**
- * The ccxt error classes of `error`, most specific first, from its `name`, its prototype chain's
- * constructor names, and ccxt's hierarchy. Empty for a value that is not an Error.
- */
-function ccxtErrorClasses(error: unknown): string[] {
-  if (!(error instanceof Error)) return [];
-  const names: string[] = [];
-  const add = (name: unknown) => {
-    if (typeof name === 'string' && name !== '' && name !== 'Error' && name !== 'Object' && !names.includes(name)) {
-      names.push(name);
-    }
-  };
-  add(error.name);
-  for (let prototype = Object.getPrototypeOf(error); prototype && prototype !== Error.prototype; ) {
-    add((prototype as { constructor?: { name?: unknown } }).constructor?.name);
-    prototype = Object.getPrototypeOf(prototype);
-  }
-  for (let index = 0; index < names.length; index++) {
-    for (let parent = ccxtParents[names[index]!]; parent !== undefined; parent = ccxtParents[parent]) add(parent);
-  }
-  return names;
-}
-
-/** The venue's error code from a ccxt message that embeds the response body. */
-function venueErrorCode(message: string): string | undefined {
-  const match = /"(?:retCode|ret_code|code)"\s*:\s*"?(-?\d+)"?/.exec(message);
-  return match?.[1];
-}
-
-/** Name-value pairs that carry credentials or signatures in URLs, headers and bodies. */
-const secretField =
-  /((?:signature|sign|api[-_]?key|apikey|secret|passphrase|password|token|x-[a-z]+-apikey|x-[a-z]+-api-key|x-[a-z]+-sign|access[-_]?(?:key|sign))["']?\s*[:=]\s*["']?)[^&\s"',}]+/gi;
-
-/**
- * Removes what must never leave the process from a message: every credential value of the
- * instance (raw and URL-encoded), query strings of URLs (Binance signs GET and DELETE requests in
- * the query), name=value pairs that look like keys or signatures, and long hex or base64 runs (HMAC
- * signatures). Caps the length.
- */
-function redact(message: string, secrets: readonly string[]): string {
-  let result = message;
-  for (const secret of secrets) {
-    const variants = new Set([secret, encodeURIComponent(secret)]);
-    for (const line of secret.split(/\r?\n/)) if (line.trim().length >= 16) variants.add(line.trim());
-    for (const variant of variants) result = result.split(variant).join('[redacted]');
-  }
-  result = result
-    .replace(/(https?:\/\/[^\s?#"'<>]+)\?[^\s"'<>]*/g, '$1?[redacted]')
-    .replace(secretField, '$1[redacted]')
-    .replace(/\b[0-9a-fA-F]{32,}\b/g, '[redacted]')
-    .replace(/[A-Za-z0-9+/=]{48,}/g, '[redacted]');
-  return result.length > 600 ? `${result.slice(0, 600)}...` : result;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------
@@ -1104,7 +690,7 @@ function resolveTriggerParams(
     throw new TypeError(
       accepted === ''
         ? `Expected \`triggerPriceType\` to be unset for ${exchangeId}: no mapping is known; pass the venue's own parameter through \`params\``
-        : `Expected \`triggerPriceType\` to be one of '${accepted}' for ${exchangeId}, got ${describe(type)}`,
+        : `Expected \`triggerPriceType\` to be one of '${accepted}' for ${exchangeId}, got ${describeValue(type)}`,
     );
   }
   return params;
@@ -1151,13 +737,6 @@ function kindOfOwn(error: TrailingStopError): FailureKind {
 
 function requirePositive(field: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ValidationError(field, `Expected \`${field}\` to be a finite number > 0, got ${describe(value)}`);
+    throw new ValidationError(field, `Expected \`${field}\` to be a finite number > 0, got ${describeValue(value)}`);
   }
-}
-
-/** Renders a received value for an error message: `` `NaN` (number) ``. */
-function describe(value: unknown): string {
-  if (value === null) return '`null`';
-  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value)})`;
-  return `\`${String(value)}\` (${typeof value})`;
 }

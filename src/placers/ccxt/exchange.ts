@@ -1,0 +1,189 @@
+/**
+ * The subset of ccxt the adapter uses, described as interfaces so the package never imports
+ * ccxt (not even its types): a real ccxt exchange instance, order and market fit them. Also the
+ * adapter's options.
+ */
+import type { Clock } from '../../ports/clock.js';
+import type { Logger } from '../../ports/logger.js';
+
+/**
+ * The fields of a ccxt order structure the adapter reads. ccxt's `Order` type fits.
+ *
+ * @example
+ * ```ts
+ * const order: CcxtOrderLike = await exchange.fetchOrder(id, 'BTC/USDT:USDT', { trigger: true });
+ * ```
+ */
+export interface CcxtOrderLike {
+  /** The venue's order id. */
+  readonly id?: string | undefined;
+  /** The client order id (Binance `clientAlgoId`, Bybit `orderLinkId`). */
+  readonly clientOrderId?: string | undefined;
+  /** Unified symbol, e.g. `BTC/USDT:USDT`. */
+  readonly symbol?: string | undefined;
+  /** `buy` or `sell`. */
+  readonly side?: string | undefined;
+  /** Unified order type, e.g. `market`, `stop_market`, `trailing_stop_market`. */
+  readonly type?: string | undefined;
+  /** Unified status: `open`, `closed`, `canceled`, `expired`, `rejected`. */
+  readonly status?: string | undefined;
+  /** Ordered quantity in base units (contracts for contract markets). */
+  readonly amount?: number | undefined;
+  /** Trigger price of a conditional order. */
+  readonly triggerPrice?: number | undefined;
+  /** Legacy alias of `triggerPrice`. */
+  readonly stopPrice?: number | undefined;
+  /** Stop-loss trigger price, where the venue distinguishes it. */
+  readonly stopLossPrice?: number | undefined;
+  /** Whether the order only reduces a position. */
+  readonly reduceOnly?: boolean | undefined;
+}
+
+/**
+ * The fields of a ccxt market structure the adapter reads. ccxt's `MarketInterface` fits.
+ *
+ * @example
+ * ```ts
+ * const market: CcxtMarketLike = exchange.market('BTC/USDT:USDT');
+ * market.precision.price; // 0.1 (tick size)
+ * ```
+ */
+export interface CcxtMarketLike {
+  /** Unified symbol. */
+  readonly symbol: string;
+  /** Precision of amounts and prices, in the exchange's `precisionMode` (tick sizes for Binance and Bybit). */
+  readonly precision: { readonly amount?: number | undefined; readonly price?: number | undefined };
+}
+
+/**
+ * The subset of a ccxt exchange instance that {@link CcxtOrderPlacer} uses: a ccxt `Exchange`
+ * (for example `new ccxt.binanceusdm({...})` or `new ccxt.pro.bybit({...})`) satisfies it as is.
+ * Credentials are read only to redact them from error messages.
+ *
+ * @example
+ * ```ts
+ * import ccxt from 'ccxt';
+ * const exchange: CcxtExchangeLike = new ccxt.binanceusdm({ apiKey, secret });
+ * ```
+ */
+export interface CcxtExchangeLike {
+  /** ccxt exchange id, e.g. `binanceusdm` or `bybit`; selects the venue profile. */
+  readonly id: string;
+  /** ccxt's capability map (`createTrailingPercentOrder`, `fetchCanceledAndClosedOrders`, ...). */
+  readonly has: Readonly<Record<string, boolean | 'emulated' | undefined>>;
+  /** Loaded markets, `undefined` until `loadMarkets()` or `setMarkets()`. */
+  readonly markets?: Readonly<Record<string, unknown>> | undefined;
+  /** ccxt precision mode (`ccxt.TICK_SIZE` = 4, `ccxt.DECIMAL_PLACES` = 2, `ccxt.SIGNIFICANT_DIGITS` = 3). */
+  readonly precisionMode?: number | undefined;
+  /** API key; read only to redact it. */
+  readonly apiKey?: string | undefined;
+  /** API secret; read only to redact it. */
+  readonly secret?: string | undefined;
+  /** API passphrase; read only to redact it. */
+  readonly password?: string | undefined;
+  /** Account id some venues require; read only to redact it. */
+  readonly uid?: string | undefined;
+  /** Wallet private key (DEX venues); read only to redact it. */
+  readonly privateKey?: string | undefined;
+  /** Session token; read only to redact it. */
+  readonly token?: string | undefined;
+  /** Present from ccxt 4.5.24 on Binance instances: the USDⓈ-M algo-order endpoint. */
+  readonly fapiPrivatePostAlgoOrder?: unknown;
+  /** Loads markets (called once if `markets` is not loaded yet). */
+  loadMarkets(reload?: boolean): Promise<unknown>;
+  /** The market structure of a unified symbol. */
+  market(symbol: string): CcxtMarketLike;
+  /** Formats an amount to the market's amount precision (truncating). */
+  amountToPrecision(symbol: string, amount: number | string): string | undefined;
+  /** ccxt's precision helper: `(value, roundingMode, precision, countingMode, paddingMode) => string`. */
+  decimalToPrecision(
+    value: number | string,
+    roundingMode: number,
+    precision: number | string,
+    countingMode?: number,
+    paddingMode?: number,
+  ): string;
+  /** ccxt unified `createOrder`. */
+  createOrder(
+    symbol: string,
+    type: string,
+    side: string,
+    amount: number,
+    price?: number,
+    params?: Record<string, unknown>,
+  ): Promise<CcxtOrderLike>;
+  /** ccxt unified `cancelOrder`. */
+  cancelOrder(id: string | undefined, symbol?: string, params?: Record<string, unknown>): Promise<unknown>;
+  /** ccxt unified `fetchOpenOrders`. */
+  fetchOpenOrders(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<CcxtOrderLike[]>;
+  /** ccxt unified `fetchOrder`. */
+  fetchOrder(id: string, symbol?: string, params?: Record<string, unknown>): Promise<CcxtOrderLike>;
+  /** ccxt unified `fetchCanceledAndClosedOrders` (used where `has.fetchCanceledAndClosedOrders`). */
+  fetchCanceledAndClosedOrders?(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<CcxtOrderLike[]>;
+  /** ccxt unified `editOrder` (used only where the venue profile says it moves a stop in place). */
+  editOrder?(
+    id: string,
+    symbol: string,
+    type: string,
+    side: string,
+    amount?: number,
+    price?: number,
+    params?: Record<string, unknown>,
+  ): Promise<CcxtOrderLike>;
+}
+
+// Options
+
+/**
+ * Which price triggers the stop: `mark` (mark price, resists wicks on thin books), `last` (last
+ * traded price) or `index` (Bybit only).
+ */
+export type TriggerPriceType = 'mark' | 'last' | 'index';
+
+/** Options of {@link CcxtOrderPlacer}; all optional. */
+export interface CcxtOrderPlacerOptions {
+  /**
+   * Which price triggers the stop, mapped per venue (Binance `workingType` `MARK_PRICE` /
+   * `CONTRACT_PRICE`; Bybit `triggerBy` `MarkPrice` / `LastPrice` / `IndexPrice`). Default: not
+   * sent, so the venue's default applies (last/contract price on both).
+   */
+  readonly triggerPriceType?: TriggerPriceType;
+  /**
+   * The account is in hedge mode (two positions per symbol): orders carry ccxt's `hedged: true`,
+   * which sets Binance `positionSide` / Bybit `positionIdx` instead of `reduceOnly`. Default false.
+   */
+  readonly hedged?: boolean;
+  /**
+   * Move stops in place where the venue can (Bybit). `false` forces make-before-break everywhere.
+   * `true` on a venue that cannot move a conditional order in place throws. Default: the venue's ability.
+   */
+  readonly amend?: boolean;
+  /** Symbols `openStops()` scans in addition to those this placer has used. Default: none. */
+  readonly symbols?: readonly string[];
+  /**
+   * Extra venue parameters merged into every order this placer creates, e.g. `{ positionIdx: 1 }`.
+   * Default: none.
+   */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** Longest client order id the venue accepts. Default: the venue profile's (36). */
+  readonly clientOrderIdMaxLength?: number;
+  /**
+   * Callback-rate limits of native trailing orders, for venues without a profile whose ccxt
+   * `has.createTrailingPercentOrder` is true. Default: Binance 0.1-10, otherwise not declared.
+   */
+  readonly trailingCallbackPercent?: { readonly min: number; readonly max: number };
+  /** Where mapped venue errors are reported (sanitized). Default: silent. */
+  readonly logger?: Logger;
+  /** Clock used to turn a venue's "banned until <time>" into `retryAfterMs`. Default: the system clock. */
+  readonly clock?: Clock;
+}
