@@ -4,50 +4,28 @@
  * orphan). Registries share one memory store and one paper venue, as bot processes share a
  * database and an exchange account.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ClosedError,
   MemoryStateStore,
   PaperExchange,
   TrailingStopRegistry,
   type OrderPlacer,
-  type TrailingStopRegistryOptions,
 } from '../../src/index.js';
 import { Crash, ManualClock, type CrashPoint } from '../support/crash.js';
-import { listen, liveBySymbol, longSpec, orphansOf } from '../support/fixtures.js';
+import { listen, liveBySymbol, longSpec, orphansOf, useRecoveryWorld } from '../support/fixtures.js';
 
 const leaseMs = 5_000;
 
+const recovery = useRecoveryWorld(leaseMs);
+const registry = recovery.registry;
 let clock: ManualClock;
 let venue: PaperExchange;
 let store: MemoryStateStore;
-const registries: TrailingStopRegistry[] = [];
 
 beforeEach(() => {
-  clock = new ManualClock();
-  venue = new PaperExchange();
-  store = new MemoryStateStore();
+  ({ clock, venue, store } = recovery.world);
 });
-
-afterEach(async () => {
-  await Promise.all(registries.splice(0).map((registry) => (registry.closed ? undefined : registry.close())));
-});
-
-function registry(options: Partial<TrailingStopRegistryOptions> = {}): TrailingStopRegistry {
-  const created = new TrailingStopRegistry({
-    placer: venue,
-    store,
-    clock,
-    owner: 'bot-1',
-    leaseMs,
-    claimPollMs: 1,
-    minUpdateIntervalMs: 0,
-    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
-    ...options,
-  });
-  registries.push(created);
-  return created;
-}
 
 /**
  * The venue as seen through a slow link: calls take effect when they arrive, and `placeStop`

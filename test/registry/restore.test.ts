@@ -19,41 +19,19 @@ import {
 import { SqliteStateStore } from '../../src/stores/sqlite.js';
 import { makeStopRecord } from '../../src/testing/index.js';
 import { Crash, ManualClock, type CrashPoint } from '../support/crash.js';
-import { listen, longSpec, orphansOf } from '../support/fixtures.js';
+import { listen, longSpec, orphansOf, useRecoveryWorld } from '../support/fixtures.js';
 
 const leaseMs = 5_000;
 
+const recovery = useRecoveryWorld(leaseMs);
+const registry = recovery.registry;
 let clock: ManualClock;
 let venue: PaperExchange;
 let store: MemoryStateStore;
-const registries: TrailingStopRegistry[] = [];
 
 beforeEach(() => {
-  clock = new ManualClock();
-  venue = new PaperExchange();
-  store = new MemoryStateStore();
+  ({ clock, venue, store } = recovery.world);
 });
-
-afterEach(async () => {
-  // Crashed registries never become idle; only close the live ones.
-  await Promise.all(registries.splice(0).map((registry) => (registry.closed ? undefined : registry.close())));
-});
-
-function registry(options: Partial<TrailingStopRegistryOptions> = {}): TrailingStopRegistry {
-  const created = new TrailingStopRegistry({
-    placer: venue,
-    store,
-    clock,
-    owner: 'bot-1',
-    leaseMs,
-    claimPollMs: 1,
-    minUpdateIntervalMs: 0,
-    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
-    ...options,
-  });
-  registries.push(created);
-  return created;
-}
 
 /**
  * A registry that dies at the first call `when` matches. Its `create()` never settles; resolves

@@ -1,4 +1,6 @@
 /** Small builders and probes shared by the registry tests. */
+import { afterEach, beforeEach } from 'vitest';
+import { ManualClock } from './crash.js';
 import {
   MemoryStateStore,
   PaperExchange,
@@ -85,4 +87,51 @@ export function liveBySymbol(venue: PaperExchange): Map<string, StopOrder[]> {
     result.set(order.symbol, list);
   }
   return result;
+}
+
+/** The world of a recovery test: a manual clock, one paper venue and one memory store. */
+export interface RecoveryWorld {
+  clock: ManualClock;
+  venue: PaperExchange;
+  store: MemoryStateStore;
+}
+
+/**
+ * Registers hooks that give each test a fresh {@link RecoveryWorld} and close the registries it
+ * made (crashed ones never become idle and are left alone). Returns the world (refreshed before
+ * each test) and a factory of registries on it: owner `bot-1`, the given lease, no throttle,
+ * fast retries; `options` win.
+ */
+export function useRecoveryWorld(leaseMs: number): {
+  readonly world: RecoveryWorld;
+  registry(options?: Partial<TrailingStopRegistryOptions>): TrailingStopRegistry;
+} {
+  const world = {} as RecoveryWorld;
+  const registries: TrailingStopRegistry[] = [];
+  beforeEach(() => {
+    world.clock = new ManualClock();
+    world.venue = new PaperExchange();
+    world.store = new MemoryStateStore();
+  });
+  afterEach(async () => {
+    await Promise.all(registries.splice(0).map((registry) => (registry.closed ? undefined : registry.close())));
+  });
+  return {
+    world,
+    registry(options = {}) {
+      const created = new TrailingStopRegistry({
+        placer: world.venue,
+        store: world.store,
+        clock: world.clock,
+        owner: 'bot-1',
+        leaseMs,
+        claimPollMs: 1,
+        minUpdateIntervalMs: 0,
+        retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+        ...options,
+      });
+      registries.push(created);
+      return created;
+    },
+  };
 }
