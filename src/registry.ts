@@ -22,6 +22,7 @@ import {
   NotFoundError,
   PlacementError,
   RemovedError,
+  StoreConflictError,
   StoreError,
   TrailingStopError,
   ValidationError,
@@ -375,7 +376,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       }
       const record = await this.#store.load(key);
       if (record === undefined) return false;
-      if (record.order !== null) await this.#cancelStoredOrder(key, record.order);
+      if (record.order !== null) await this.#gateway.cancelStop(record.order, key);
       await this.#deleteRecord(key, record);
       this.#counters.removed++;
       this.emit('removed', { ...StopEntry.fromRecord(record, clientOrderIdBaseOf(record.clientOrderId)).snapshot(), state: 'closed' }, reason);
@@ -551,7 +552,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
         // A stale record of a finished (or another) position: clear it, then claim again. The same
         // position starts past the spent client order ids.
         if (existing.positionId === entry.positionId) entry.sequence = Math.max(entry.sequence, existing.sequence + 1);
-        if (existing.order !== null && !terminal) await this.#cancelStoredOrder(existing.key, existing.order);
+        if (existing.order !== null && !terminal) await this.#gateway.cancelStop(existing.order, existing.key);
         await this.#store.delete(existing.key, existing.version);
         continue;
       }
@@ -813,7 +814,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       const record = await this.#store.load(entry.key);
       if (record !== undefined && record.positionId === entry.positionId) {
         if (record.order !== null && record.order.id !== entry.order?.id) {
-          await this.#cancelStoredOrder(entry.key, record.order);
+          await this.#gateway.cancelStop(record.order, entry.key);
         }
         await this.#deleteRecord(entry.key, record);
       }
@@ -829,10 +830,6 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     this.emit('removed', entry.snapshot(), reason);
   }
 
-  async #cancelStoredOrder(key: string, order: StopOrder): Promise<void> {
-    await this.#gateway.cancelStop(order, key);
-  }
-
   /** Deletes the record, guarded by version; on a conflict re-reads and tries again. */
   async #deleteRecord(key: string, record: StopRecord): Promise<void> {
     let current: StopRecord | undefined = record;
@@ -841,11 +838,11 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       const latest: StopRecord | undefined = await this.#store.load(key);
       if (latest === undefined || latest.positionId !== record.positionId) return;
       if (latest.order !== null && latest.order.id !== current.order?.id) {
-        await this.#cancelStoredOrder(key, latest.order);
+        await this.#gateway.cancelStop(latest.order, key);
       }
       current = latest;
     }
-    throw new StoreError(`Could not delete the record for ${key}: it kept changing`, { key });
+    throw new StoreConflictError(`Could not delete the record for ${key}: it kept changing`, { key });
   }
 
   // ---- store writes and sync host ----------------------------------------------------------
