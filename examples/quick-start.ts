@@ -1,6 +1,7 @@
 /**
- * Quick start: one registry on the built-in paper exchange, one position, a few prices.
- * Run: npx tsx examples/quick-start.ts
+ * Quick start: one registry on the built-in paper exchange, one position, a few prices. This is
+ * README's quick start, word for word (a test keeps them equal); run it with
+ * `npx tsx examples/quick-start.ts`.
  */
 import { PaperExchange, TrailingStopRegistry } from '../src/index.js';
 
@@ -19,12 +20,11 @@ registry.on('triggered', ({ stop, price }) => console.log(`${stop.key}: triggere
 const stop = await registry.create({ symbol: 'BTCUSDT', side: 'long', entryPrice: 60_000, quantity: 0.01, stopLossPercent: 2, tickSize: 0.1 });
 console.log(`created: ${stop.state}, stop ${stop.stopPrice}, order ${stop.order?.clientOrderId}`);
 
-// Feed prices from your websocket: synchronous, cheap when nothing changes. (Here each tick
-// waits for the exchange to catch up, as real ticks arrive over time.)
+// Feed prices from your websocket: synchronous, cheap when nothing changes.
 for (const price of [60_300, 60_700, 61_200, 61_000, 61_500, 61_100]) {
   exchange.setPrice('BTCUSDT', price);
   registry.updatePrice('BTCUSDT', price);
-  await registry.onIdle();
+  await registry.onIdle(); // here: let the exchange catch up, as real ticks arrive over time
 }
 console.log(`final: ${stop.state}, stop ${stop.stopPrice}, venue order at ${stop.order?.stopPrice}`);
 

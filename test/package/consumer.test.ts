@@ -3,7 +3,7 @@
  * then `import` (ESM), `require` (CJS, with p-limit bundled) and a TypeScript file using the types.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,15 @@ describe('the packed package', () => {
   it('works with import (ESM)', () => {
     writeFileSync(join(project, 'esm.mjs'), `import { TrailingStopRegistry, PaperExchange } from 'trailing-stop-registry';\n${program}`);
     expect(run(process.execPath, ['esm.mjs'], project).trim()).toBe('waiting 98 1');
+  });
+
+  it("runs README's quick start as written, against the installed package", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const snippet = /## Quick start\n\n```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+    writeFileSync(join(project, 'quick-start.mjs'), snippet);
+    const output = run(process.execPath, ['quick-start.mjs'], project);
+    expect(output).toContain('created: waiting, stop 58800');
+    expect(output).toContain('final: triggered');
   });
 
   it('works with require (CJS), p-limit bundled', () => {
