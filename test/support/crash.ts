@@ -5,7 +5,7 @@
  * lost, and the registry's promises never settle, exactly as after a `kill -9` between two awaits.
  */
 import { interceptPlacer, interceptStore } from './intercept.js';
-import type { OrderPlacer, PlacerCallOptions, StopOrder } from '../../src/ports/order-placer.js';
+import type { OrderPlacer } from '../../src/ports/order-placer.js';
 import type { StateStore } from '../../src/ports/state-store.js';
 import type { Clock } from '../../src/ports/clock.js';
 
@@ -19,8 +19,39 @@ export type CrashHook = (point: CrashPoint) => boolean;
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
 
+/**
+ * What {@link Crash} and {@link Pause} share: they wrap a registry's placer, store and clock, and
+ * differ only in what happens to a call (`forward`) and to a timer that comes due (`fire`).
+ */
+abstract class ProcessFate {
+  /** Wraps an order placer (optional methods stay optional). */
+  placer(inner: OrderPlacer): OrderPlacer {
+    return interceptPlacer(inner, (operation, argument, call) => this.forward('placer', operation, argument, call));
+  }
+
+  /** Wraps a state store. `close()` still works (the test closes the real store itself). */
+  store(inner: StateStore): StateStore {
+    return interceptStore(inner, (operation, argument, call) => this.forward('store', operation, argument, call));
+  }
+
+  /** Wraps a clock: due timers go through `fire`. */
+  clock(inner: Clock): Clock {
+    return {
+      now: () => inner.now(),
+      setTimeout: (callback, delayMs) => inner.setTimeout(() => this.fire(callback), delayMs),
+      clearTimeout: (handle) => inner.clearTimeout(handle),
+    };
+  }
+
+  /** Sends one call of the wrapped process, or not. */
+  protected abstract forward<T>(side: 'placer' | 'store', operation: string, argument: unknown, call: () => Promise<T>): Promise<T>;
+
+  /** Runs a timer of the wrapped process that came due, or not (yet). */
+  protected abstract fire(callback: () => void): void;
+}
+
 /** One process's fate; see the module comment. */
-export class Crash {
+export class Crash extends ProcessFate {
   #crashed = false;
   readonly #hook: CrashHook | undefined;
 
@@ -29,6 +60,7 @@ export class Crash {
    *   the call never leaves) and right after it took effect (`after`: it happened, the answer is lost).
    */
   constructor(hook?: CrashHook) {
+    super();
     this.#hook = hook;
   }
 
@@ -42,29 +74,12 @@ export class Crash {
     this.#crashed = true;
   }
 
-  /** Wraps an order placer (optional methods stay optional). */
-  placer(inner: OrderPlacer): OrderPlacer {
-    return interceptPlacer(inner, (operation, argument, call) => this.#forward('placer', operation, argument, call));
+  /** A dead process's timers never fire. */
+  protected fire(callback: () => void): void {
+    if (!this.#crashed) callback();
   }
 
-  /** Wraps a state store. `close()` still works (the test closes the real store itself). */
-  store(inner: StateStore): StateStore {
-    return interceptStore(inner, (operation, argument, call) => this.#forward('store', operation, argument, call));
-  }
-
-  /** Wraps a clock: a dead process's timers never fire. */
-  clock(inner: Clock): Clock {
-    return {
-      now: () => inner.now(),
-      setTimeout: (callback, delayMs) =>
-        inner.setTimeout(() => {
-          if (!this.#crashed) callback();
-        }, delayMs),
-      clearTimeout: (handle) => inner.clearTimeout(handle),
-    };
-  }
-
-  #forward<T>(side: 'placer' | 'store', operation: string, argument: unknown, call: () => Promise<T>): Promise<T> {
+  protected forward<T>(side: 'placer' | 'store', operation: string, argument: unknown, call: () => Promise<T>): Promise<T> {
     if (this.#crashed) return never();
     if (this.#hook?.({ side, operation, argument, when: 'before' } as CrashPoint)) {
       this.#crashed = true;
@@ -118,13 +133,14 @@ export class ManualClock implements Clock {
  * paused nothing it sends leaves and no answer or timer reaches it; on `resume()` everything held
  * is delivered, late. Wrap a registry's placer, store and clock with one `Pause`.
  */
-export class Pause {
+export class Pause extends ProcessFate {
   #gate: Promise<void> | undefined;
   #open: (() => void) | undefined;
   readonly #hook: CrashHook | undefined;
 
   /** @param hook Like {@link Crash}'s: returning true pauses the process at that point. */
   constructor(hook?: CrashHook) {
+    super();
     this.#hook = hook;
   }
 
@@ -149,31 +165,14 @@ export class Pause {
     open?.();
   }
 
-  /** Wraps an order placer. */
-  placer(inner: OrderPlacer): OrderPlacer {
-    return interceptPlacer(inner, (operation, argument, call) => this.#forward('placer', operation, argument, call));
+  /** A paused process's timers fire only after it resumes. */
+  protected fire(callback: () => void): void {
+    const gate = this.#gate;
+    if (gate === undefined) callback();
+    else void gate.then(callback);
   }
 
-  /** Wraps a state store. */
-  store(inner: StateStore): StateStore {
-    return interceptStore(inner, (operation, argument, call) => this.#forward('store', operation, argument, call));
-  }
-
-  /** Wraps a clock: a paused process's timers fire only after it resumes. */
-  clock(inner: Clock): Clock {
-    return {
-      now: () => inner.now(),
-      setTimeout: (callback, delayMs) =>
-        inner.setTimeout(() => {
-          const gate = this.#gate;
-          if (gate === undefined) callback();
-          else void gate.then(callback);
-        }, delayMs),
-      clearTimeout: (handle) => inner.clearTimeout(handle),
-    };
-  }
-
-  async #forward<T>(side: 'placer' | 'store', operation: string, argument: unknown, call: () => Promise<T>): Promise<T> {
+  protected async forward<T>(side: 'placer' | 'store', operation: string, argument: unknown, call: () => Promise<T>): Promise<T> {
     while (this.#gate !== undefined) await this.#gate;
     if (this.#hook?.({ side, operation, argument, when: 'before' } as CrashPoint)) this.pause();
     while (this.#gate !== undefined) await this.#gate;
