@@ -4,7 +4,7 @@
  */
 import type { StopOrder } from './ports/order-placer.js';
 import type { TrailingStopError } from './errors.js';
-import type { TrailingStopSnapshot } from './trailing-stop.js';
+import type { TrailingStopSnapshot } from './stop/trailing-stop.js';
 
 /** Why a stop left the registry. */
 export type RemovalReason = string;

@@ -11,7 +11,7 @@
  * exchange would not), so only the bot's side is measured. With `remote`, the records go to a store
  * that keeps nothing in this process either (as PostgreSQL would): the registry alone.
  */
-import { TrailingStopRegistry } from '../../src/registry.js';
+import { TrailingStopRegistry } from '../../src/registry/registry.js';
 import { RemoteVenue } from '../support/placers.js';
 import { RemoteStore } from '../support/stores.js';
 import { collectGarbage, gcExposed } from '../support/timing.js';

@@ -12,7 +12,7 @@
  * first move, so they all arrive during the first exchange call.
  */
 import { PaperExchange } from '../../src/placers/paper.js';
-import { TrailingStopRegistry } from '../../src/registry.js';
+import { TrailingStopRegistry } from '../../src/registry/registry.js';
 import { sleep } from '../support/timing.js';
 import { repeat, type Scenario } from './scenario.js';
 

@@ -10,7 +10,7 @@
  * (`minUpdateIntervalMs` 1 h, emergency bypass at 50%), and nothing is placed while it runs.
  */
 import { PaperExchange } from '../../src/placers/paper.js';
-import { TrailingStopRegistry } from '../../src/registry.js';
+import { TrailingStopRegistry } from '../../src/registry/registry.js';
 import { seededRandom } from '../support/random.js';
 import { collectGarbage, now } from '../support/timing.js';
 import { repeat, type Scenario } from './scenario.js';

@@ -2,7 +2,7 @@
  * `registry`: this library, `TrailingStopRegistry`, with its concurrency bound set to the
  * scenario's. Single flight per key, claim and compare-and-set in the store, no lock across I/O.
  */
-import { TrailingStopRegistry } from '../../src/registry.js';
+import { TrailingStopRegistry } from '../../src/registry/registry.js';
 import type { CreationStrategy, StrategyDefinition } from './strategy.js';
 
 export const registry: StrategyDefinition = {

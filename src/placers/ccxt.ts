@@ -21,8 +21,8 @@
  */
 export type { CcxtExchangeLike, CcxtMarketLike, CcxtOrderLike, CcxtOrderPlacerOptions, TriggerPriceType } from './ccxt/exchange.js';
 export { SanitizedCcxtError } from './ccxt/errors.js';
-import { detachOnAbort } from '../abort.js';
-import { describeValue } from '../validation.js';
+import { detachOnAbort } from '../domain/abort.js';
+import { describeValue } from '../domain/validation.js';
 import type { CcxtExchangeLike, CcxtOrderLike, CcxtOrderPlacerOptions, TriggerPriceType } from './ccxt/exchange.js';
 import { profileOf, type VenueProfile } from './ccxt/venues.js';
 import { SanitizedCcxtError, ccxtErrorClasses, redact, venueErrorCode } from './ccxt/errors.js';

@@ -6,10 +6,10 @@
  * A candle says where the price went (open, high, low, close) but not in which order high and low
  * came; {@link ReplayOrder} names the two assumptions offered.
  */
-import { validateCreateSpec, type CreateStopSpec } from '../create-spec.js';
+import { validateCreateSpec, type CreateStopSpec } from './create-spec.js';
 import { ValidationError } from '../errors.js';
 import type { OrderPlacer } from '../ports/order-placer.js';
-import { checkNumber, describeValue, positive } from '../validation.js';
+import { checkNumber, describeValue, positive } from '../domain/validation.js';
 import type { ResolvedTrailingParameters, TrailingParameters } from './parameters.js';
 import { advancePolicy, BREAKEVEN, createPolicyState, STOP_MOVED, trailingStopPrice, TRIGGERED, type PolicyState } from './policy.js';
 import { validateTrailingParameters } from './resolve-parameters.js';

@@ -4,7 +4,7 @@
  */
 import { ValidationError } from '../errors.js';
 import type { PositionSide } from '../ports/state-store.js';
-import { checkNumber, nonNegative, percentOpen, positive, describeValue } from '../validation.js';
+import { checkNumber, nonNegative, percentOpen, positive, describeValue } from '../domain/validation.js';
 import { roundSignificant } from './tick.js';
 import {
   defaultTrailingParameters,

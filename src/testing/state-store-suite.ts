@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { StateStore, StateStoreCapabilities, StopRecord } from '../ports/state-store.js';
-import { takeOverExpiredClaim } from '../lease.js';
+import { takeOverExpiredClaim } from '../recovery/lease.js';
 import { makeStopRecord } from './records.js';
 
 export { makeStopRecord } from './records.js';

@@ -1,5 +1,5 @@
 /** Shared helpers of the policy tests: resolve a spec as `registry.create()` does, open a position. */
-import { validateCreateSpec, type CreateStopSpec, type ValidatedSpec } from '../../src/create-spec.js';
+import { validateCreateSpec, type CreateStopSpec, type ValidatedSpec } from '../../src/policy/create-spec.js';
 import type { OrderPlacer } from '../../src/ports/order-placer.js';
 import type { TrailingParameters } from '../../src/policy/parameters.js';
 import { advancePolicy, createPolicyState, updateAtr, type PolicyState } from '../../src/policy/policy.js';

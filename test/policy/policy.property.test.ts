@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { CreateStopSpec } from '../../src/create-spec.js';
+import type { CreateStopSpec } from '../../src/policy/create-spec.js';
 import { advancePolicy, createPolicyState, STOP_MOVED, TRIGGERED, updateAtr, type PolicyState } from '../../src/policy/policy.js';
 import { isOnTick, tickDecimals } from '../../src/policy/tick.js';
 import { onGrid, positionArb, specArb, walkArb, type Tick } from './arbitraries.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateCreateSpec } from '../../src/create-spec.js';
+import { validateCreateSpec } from '../../src/policy/create-spec.js';
 import { UnsupportedError, ValidationError } from '../../src/errors.js';
 import type { OrderPlacer } from '../../src/ports/order-placer.js';
 import type { TrailingParameters } from '../../src/policy/parameters.js';

@@ -8,7 +8,7 @@
  * every key at once, waits until idle, sends `result`, closes everything and exits.
  */
 import pg from 'pg';
-import { TrailingStopRegistry } from '../../src/registry.js';
+import { TrailingStopRegistry } from '../../src/registry/registry.js';
 import { PostgresStateStore } from '../../src/stores/postgres.js';
 import { IpcPlacer } from './ipc-placer.js';
 

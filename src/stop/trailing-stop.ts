@@ -2,9 +2,9 @@
  * `TrailingStop`: the read-only view of one stop that `create()` resolves and events carry as
  * snapshots. The object stays the same for the stop's whole life; its getters show live values.
  */
-import type { StopOrder } from './ports/order-placer.js';
-import type { PositionSide, StopState } from './ports/state-store.js';
-import type { StopMode } from './policy/parameters.js';
+import type { StopOrder } from '../ports/order-placer.js';
+import type { PositionSide, StopState } from '../ports/state-store.js';
+import type { StopMode } from '../policy/parameters.js';
 import type { StopEntry } from './stop-entry.js';
 
 /** A stop's state at one moment, as plain data. */

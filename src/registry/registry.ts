@@ -9,12 +9,12 @@
  * processes the store's insert-if-absent and compare-and-set arbitrate.
  */
 import { EventEmitter } from 'eventemitter3';
-import { detachOnAbort } from './abort.js';
-import type { OrderPlacer, StopOrder } from './ports/order-placer.js';
-import type { StateStore, StopRecord } from './ports/state-store.js';
-import { type Clock, systemClock } from './ports/clock.js';
-import { type Logger, silentLogger } from './ports/logger.js';
-import { MemoryStateStore } from './stores/memory.js';
+import { detachOnAbort } from '../domain/abort.js';
+import type { OrderPlacer, StopOrder } from '../ports/order-placer.js';
+import type { StateStore, StopRecord } from '../ports/state-store.js';
+import { type Clock, systemClock } from '../ports/clock.js';
+import { type Logger, silentLogger } from '../ports/logger.js';
+import { MemoryStateStore } from '../stores/memory.js';
 import {
   AbortedError,
   ClaimBusyError,
@@ -27,14 +27,14 @@ import {
   TrailingStopError,
   ValidationError,
   WouldTriggerError,
-} from './errors.js';
-import type { ErrorContext, RegistryEvents, TriggerReason } from './events.js';
-import { validateCreateSpec, type CreateStopSpec, type ValidatedSpec } from './create-spec.js';
-import { resolveRegistryOptions, type ResolvedRegistryOptions, type TrailingStopRegistryOptions } from './registry-options.js';
-import { ExchangeGateway } from './exchange-gateway.js';
-import { StopSynchronizer, type SyncHost, type WriteOutcome } from './exchange-sync.js';
-import { StopEntry } from './stop-entry.js';
-import type { TrailingStop } from './trailing-stop.js';
+} from '../errors.js';
+import type { ErrorContext, RegistryEvents, TriggerReason } from '../events.js';
+import { validateCreateSpec, type CreateStopSpec, type ValidatedSpec } from '../policy/create-spec.js';
+import { resolveRegistryOptions, type ResolvedRegistryOptions, type TrailingStopRegistryOptions } from './options.js';
+import { ExchangeGateway } from '../exchange/gateway.js';
+import { StopSynchronizer, type SyncHost, type WriteOutcome } from '../exchange/stop-synchronizer.js';
+import { StopEntry } from '../stop/stop-entry.js';
+import type { TrailingStop } from '../stop/trailing-stop.js';
 import {
   ACTIVATED,
   BREAKEVEN,
@@ -43,11 +43,11 @@ import {
   advancePolicy,
   createPolicyState,
   updateAtr,
-} from './policy/policy.js';
-import { clientOrderIdBase, clientOrderIdBaseOf, clientOrderIdFor, defaultClientOrderIdMaxLength } from './client-order-id.js';
-import { Reconciler, type ReconcilerHost, type ReconcileOptions, type ReconcileReport, type RestoreReport } from './reconciler.js';
-import { isExpiredClaim, takeOverExpiredClaim } from './lease.js';
-import { checkNumber, positive } from './validation.js';
+} from '../policy/policy.js';
+import { clientOrderIdBase, clientOrderIdBaseOf, clientOrderIdFor, defaultClientOrderIdMaxLength } from '../domain/client-order-id.js';
+import { Reconciler, type ReconcilerHost, type ReconcileOptions, type ReconcileReport, type RestoreReport } from '../recovery/reconciler.js';
+import { isExpiredClaim, takeOverExpiredClaim } from '../recovery/lease.js';
+import { checkNumber, positive } from '../domain/validation.js';
 
 /** Counters and gauges of a registry; `registry.stats` returns a fresh copy. */
 export interface RegistryStats {

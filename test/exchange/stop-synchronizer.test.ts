@@ -10,8 +10,8 @@ import {
   WouldTriggerError,
   type OrderPlacer,
   type StopOrder,
-} from '../src/index.js';
-import { longSpec, makeRegistry, recordEvents } from './support/fixtures.js';
+} from '../../src/index.js';
+import { longSpec, makeRegistry, recordEvents } from '../support/fixtures.js';
 
 afterEach(() => {
   vi.useRealTimers();

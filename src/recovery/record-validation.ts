@@ -2,7 +2,7 @@
  * Checks a record read back from a store before the registry trusts it: a corrupt row (hand
  * edits, a bad migration, truncated JSON) is skipped and reported, never acted on.
  */
-import type { StopRecord } from './ports/state-store.js';
+import type { StopRecord } from '../ports/state-store.js';
 
 const states = new Set(['pending', 'waiting', 'active', 'triggered', 'failed']);
 const distanceKinds = new Set(['percent', 'amount', 'ticks', 'atr', 'steps']);

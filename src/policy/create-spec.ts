@@ -3,16 +3,16 @@
  * I/O, unknown fields are refused (a typo must not silently fall back to a default), and the
  * result carries resolved parameters.
  */
-import { ValidationError, UnsupportedError } from './errors.js';
-import type { OrderPlacer } from './ports/order-placer.js';
-import type { PositionSide } from './ports/state-store.js';
-import type { ResolvedTrailingParameters, TrailingParameters } from './policy/parameters.js';
+import { ValidationError, UnsupportedError } from '../errors.js';
+import type { OrderPlacer } from '../ports/order-placer.js';
+import type { PositionSide } from '../ports/state-store.js';
+import type { ResolvedTrailingParameters, TrailingParameters } from './parameters.js';
 import {
   resolveTrailingParameters,
   trailingParameterNames,
   validateTrailingParameters,
-} from './policy/resolve-parameters.js';
-import { checkNumber, describeValue, percentOpen, positive } from './validation.js';
+} from './resolve-parameters.js';
+import { checkNumber, describeValue, percentOpen, positive } from '../domain/validation.js';
 
 /** Describes one position to protect. Trailing parameters left out come from the registry. */
 export interface CreateStopSpec extends TrailingParameters {

@@ -12,8 +12,8 @@ import type {
   StopOrder,
   StopOrderRequest,
   TrailingStopOrderRequest,
-} from './ports/order-placer.js';
-import type { Clock } from './ports/clock.js';
+} from '../ports/order-placer.js';
+import type { Clock } from '../ports/clock.js';
 import {
   AbortedError,
   ExchangeRejectedError,
@@ -24,7 +24,7 @@ import {
   TrailingStopError,
   UnsupportedError,
   WouldTriggerError,
-} from './errors.js';
+} from '../errors.js';
 
 /** Retry policy for exchange calls. */
 export interface RetryOptions {

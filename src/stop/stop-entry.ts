@@ -2,13 +2,13 @@
  * `StopEntry`: the registry's internal, mutable state of one stop, and its conversion to and from
  * the persisted {@link StopRecord}. Users see it through {@link TrailingStop}.
  */
-import type { StopOrder } from './ports/order-placer.js';
-import type { PositionSide, StopRecord, StopState } from './ports/state-store.js';
-import type { ResolvedTrailingParameters } from './policy/parameters.js';
-import { createPolicyState, hasReachedProfit, profitPercentOf, type PolicyState } from './policy/policy.js';
-import { clientOrderIdFor } from './client-order-id.js';
+import type { StopOrder } from '../ports/order-placer.js';
+import type { PositionSide, StopRecord, StopState } from '../ports/state-store.js';
+import type { ResolvedTrailingParameters } from '../policy/parameters.js';
+import { createPolicyState, hasReachedProfit, profitPercentOf, type PolicyState } from '../policy/policy.js';
+import { clientOrderIdFor } from '../domain/client-order-id.js';
 import { TrailingStop, type TrailingStopSnapshot } from './trailing-stop.js';
-import type { StopSynchronizer } from './exchange-sync.js';
+import type { StopSynchronizer } from '../exchange/stop-synchronizer.js';
 
 /** Fields a new entry needs. */
 export interface StopEntryInit {

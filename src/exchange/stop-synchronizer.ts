@@ -8,13 +8,13 @@
  *
  * Nothing here awaits on the price path: `request()` is synchronous and starts the loop if needed.
  */
-import type { StopOrder, StopOrderRequest } from './ports/order-placer.js';
-import type { Clock } from './ports/clock.js';
-import type { StopRecord } from './ports/state-store.js';
-import { ClientOrderIdUsedError, OrderNotFoundError, TrailingStopError, WouldTriggerError, PlacementError } from './errors.js';
-import { clientOrderIdFor } from './client-order-id.js';
-import type { ExchangeGateway } from './exchange-gateway.js';
-import type { StopEntry } from './stop-entry.js';
+import type { StopOrder, StopOrderRequest } from '../ports/order-placer.js';
+import type { Clock } from '../ports/clock.js';
+import type { StopRecord } from '../ports/state-store.js';
+import { ClientOrderIdUsedError, OrderNotFoundError, TrailingStopError, WouldTriggerError, PlacementError } from '../errors.js';
+import { clientOrderIdFor } from '../domain/client-order-id.js';
+import type { ExchangeGateway } from './gateway.js';
+import type { StopEntry } from '../stop/stop-entry.js';
 
 /** Outcome of a store write made for a stop. */
 export type WriteOutcome = 'written' | 'conflict' | 'gone';

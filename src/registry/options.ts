@@ -2,15 +2,15 @@
  * Options of `TrailingStopRegistry`, their defaults, and their validation at construction
  * (TypeError for a wrong type, RangeError for a value out of range, naming the option).
  */
-import type { OrderPlacer } from './ports/order-placer.js';
-import type { StateStore } from './ports/state-store.js';
-import type { Clock } from './ports/clock.js';
-import type { Logger } from './ports/logger.js';
-import { defaultTrailingParameters, type TrailingParameters } from './policy/parameters.js';
-import { validateTrailingParameters } from './policy/resolve-parameters.js';
-import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './exchange-gateway.js';
-import { ValidationError } from './errors.js';
-import { describeValue } from './validation.js';
+import type { OrderPlacer } from '../ports/order-placer.js';
+import type { StateStore } from '../ports/state-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import { defaultTrailingParameters, type TrailingParameters } from '../policy/parameters.js';
+import { validateTrailingParameters } from '../policy/resolve-parameters.js';
+import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from '../exchange/gateway.js';
+import { ValidationError } from '../errors.js';
+import { describeValue } from '../domain/validation.js';
 
 /** Options of `new TrailingStopRegistry(options)`. Trailing parameters set here are defaults for every stop. */
 export interface TrailingStopRegistryOptions extends TrailingParameters {

@@ -3,7 +3,7 @@
  * crashes, another registry may take the claim over after expiry, through a compare-and-set on the
  * version, so two takers can never both win and a live claim is never stolen.
  */
-import type { StateStore, StopRecord } from './ports/state-store.js';
+import type { StateStore, StopRecord } from '../ports/state-store.js';
 
 /**
  * Takes over the pending claim on `key` if its lease expired before `now`. Resolves the new record

@@ -6,16 +6,16 @@
  * orphans carrying this registry's prefix, and forgets stops removed elsewhere. Every action is
  * reported (`reconciled` event); nothing here holds a lock across exchange I/O.
  */
-import type { OrderPlacer, StopOrder } from './ports/order-placer.js';
-import type { StateStore, StopRecord } from './ports/state-store.js';
-import type { Clock } from './ports/clock.js';
-import type { Logger } from './ports/logger.js';
-import { StoreError, TrailingStopError, WouldTriggerError } from './errors.js';
-import type { CorruptRecordEvent, ErrorContext, ReconcileEvent } from './events.js';
-import type { ExchangeGateway } from './exchange-gateway.js';
-import type { WriteOutcome } from './exchange-sync.js';
-import type { StopEntry } from './stop-entry.js';
-import { clientOrderIdBaseOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix } from './client-order-id.js';
+import type { OrderPlacer, StopOrder } from '../ports/order-placer.js';
+import type { StateStore, StopRecord } from '../ports/state-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import { StoreError, TrailingStopError, WouldTriggerError } from '../errors.js';
+import type { CorruptRecordEvent, ErrorContext, ReconcileEvent } from '../events.js';
+import type { ExchangeGateway } from '../exchange/gateway.js';
+import type { WriteOutcome } from '../exchange/stop-synchronizer.js';
+import type { StopEntry } from '../stop/stop-entry.js';
+import { clientOrderIdBaseOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix } from '../domain/client-order-id.js';
 import { isExpiredClaim, takeOverExpiredClaim } from './lease.js';
 import { findRecordProblem } from './record-validation.js';
 

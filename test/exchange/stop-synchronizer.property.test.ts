@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MemoryStateStore, PaperExchange, TrailingStopRegistry, type Clock, type OrderPlacer } from '../src/index.js';
-import { scheduledPlacer, scheduledStore } from './support/scheduled.js';
+import { MemoryStateStore, PaperExchange, TrailingStopRegistry, type Clock, type OrderPlacer } from '../../src/index.js';
+import { scheduledPlacer, scheduledStore } from '../support/scheduled.js';
 
 const numRuns = 200;
 const symbol = 'BTCUSDT';
