@@ -3,9 +3,8 @@
  * I/O, unknown fields are refused (a typo must not silently fall back to a default), and the
  * result carries resolved parameters.
  */
-import { ValidationError, UnsupportedError } from '../errors.js';
-import type { OrderPlacer } from '../ports/order-placer.js';
-import type { PositionSide } from '../ports/state-store.js';
+import { ValidationError } from '../errors.js';
+import type { PositionSide } from '../domain/position.js';
 import type { ResolvedTrailingParameters, TrailingParameters } from './parameters.js';
 import {
   resolveTrailingParameters,
@@ -67,8 +66,11 @@ const specNames = new Set<string>([
 /** Longest key, symbol or position id accepted. */
 export const maxIdentifierLength = 128;
 
-/** Validates `spec` against the registry's defaults and placer; throws {@link ValidationError}. */
-export function validateCreateSpec(spec: unknown, defaults: TrailingParameters, placer: OrderPlacer): ValidatedSpec {
+/**
+ * Validates `spec` against the registry's defaults; throws {@link ValidationError}. Pure: what the
+ * placer supports is checked by the exchange layer (`fitSpecToPlacer`).
+ */
+export function validateCreateSpec(spec: unknown, defaults: TrailingParameters): ValidatedSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new ValidationError('spec', `Expected the spec to be an object, got ${describeValue(spec)}`);
   }
@@ -110,34 +112,12 @@ export function validateCreateSpec(spec: unknown, defaults: TrailingParameters, 
     if (error instanceof ValidationError) throw new ValidationError(error.field, error.message, { key });
     throw error;
   }
-  let parameters = resolveTrailingParameters(input, defaults, {
+  const parameters = resolveTrailingParameters(input, defaults, {
     side: input.side,
     entryPrice: input.entryPrice,
     tickSize: input.tickSize,
   });
-  parameters = checkMode(parameters, placer, key);
   return { key, symbol, side: input.side, entryPrice: input.entryPrice, quantity: input.quantity, positionId, initialStopPrice, parameters };
-}
-
-/** Mode checks against what the placer can do; `native` falls back to `exchange` without support. */
-function checkMode(parameters: ResolvedTrailingParameters, placer: OrderPlacer, key: string): ResolvedTrailingParameters {
-  if (parameters.mode === 'emulated' && placer.closePosition === undefined) {
-    throw new UnsupportedError('Emulated mode needs a placer with `closePosition`', { key });
-  }
-  if (parameters.mode !== 'native') return parameters;
-  if (placer.placeTrailingStop === undefined) return { ...parameters, mode: 'exchange' };
-  if (parameters.distanceKind !== 'percent') {
-    throw new ValidationError('mode', "Native trailing orders trail by percent: use `callbackPercent` with mode 'native'", { key });
-  }
-  const limits = placer.capabilities?.trailingCallbackPercent ?? { min: 0.1, max: 10 };
-  if (parameters.distanceValue < limits.min || parameters.distanceValue > limits.max) {
-    throw new ValidationError(
-      'callbackPercent',
-      `The venue's native trailing orders take \`callbackPercent\` in [${limits.min}, ${limits.max}], got \`${parameters.distanceValue}\``,
-      { key },
-    );
-  }
-  return parameters;
 }
 
 function checkIdentifier(field: string, value: unknown): string {

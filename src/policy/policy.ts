@@ -8,7 +8,7 @@
  * The stop only ever tightens (I5).
  */
 import type { ResolvedTrailingParameters } from './parameters.js';
-import type { PositionSide } from '../ports/state-store.js';
+import type { PositionSide } from '../domain/position.js';
 import { roundSignificant, roundToTick, tickDecimals } from './tick.js';
 
 /** The stop moved (tightened). */

@@ -8,7 +8,6 @@
  */
 import { validateCreateSpec, type CreateStopSpec } from './create-spec.js';
 import { ValidationError } from '../errors.js';
-import type { OrderPlacer } from '../ports/order-placer.js';
 import { checkNumber, describeValue, positive } from '../domain/validation.js';
 import type { ResolvedTrailingParameters, TrailingParameters } from './parameters.js';
 import { advancePolicy, BREAKEVEN, createPolicyState, STOP_MOVED, trailingStopPrice, TRIGGERED, type PolicyState } from './policy.js';
@@ -93,14 +92,6 @@ export interface ReplayResult {
   readonly path: (number | null)[];
 }
 
-// validateCreateSpec checks the mode against a placer; a replay places nothing, so it passes one
-// that allows every mode (`native` then resolves to `exchange`; the policy is the same).
-const replayPlacer: OrderPlacer = {
-  placeStop: () => Promise.reject(new Error('A candle replay places no orders')),
-  cancelStop: () => Promise.resolve(),
-  closePosition: () => Promise.resolve(),
-};
-
 const orders: readonly ReplayOrder[] = ['favourable-first', 'conservative'];
 
 /**
@@ -144,7 +135,6 @@ export function replayCandles(spec: ReplaySpec, candles: readonly Candle[], opti
   const validated = validateCreateSpec(
     { ...spec, symbol: spec.symbol ?? 'replay', quantity: spec.quantity ?? 1, entryPrice },
     defaults,
-    replayPlacer,
   );
   const parameters = validated.parameters;
   const state = createPolicyState(validated.side, entryPrice, parameters, validated.initialStopPrice);

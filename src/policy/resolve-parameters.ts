@@ -3,7 +3,7 @@
  * before any I/O, and resolved into the complete {@link ResolvedTrailingParameters}.
  */
 import { ValidationError } from '../errors.js';
-import type { PositionSide } from '../ports/state-store.js';
+import type { PositionSide } from '../domain/position.js';
 import { checkNumber, nonNegative, percentOpen, positive, describeValue } from '../domain/validation.js';
 import { roundSignificant } from './tick.js';
 import {

@@ -12,8 +12,8 @@
  * Any other error is treated as a rejection with an unknown outcome.
  */
 
-/** The order side that closes the position: `sell` closes a long, `buy` closes a short. */
-export type OrderSide = 'buy' | 'sell';
+export type { OrderSide } from '../domain/position.js';
+import type { OrderSide } from '../domain/position.js';
 
 /** What the registry asks the venue to place. */
 export interface StopOrderRequest {

@@ -8,16 +8,9 @@
  */
 import type { StopOrder } from './order-placer.js';
 import type { ResolvedTrailingParameters } from '../policy/parameters.js';
+import type { PositionSide, StopState } from '../domain/position.js';
 
-/** Long or short position. */
-export type PositionSide = 'long' | 'short';
-
-/**
- * Lifecycle of a stop. `pending`: claimed, initial order being placed. `waiting`: created, not yet
- * activated (an initial stop, if any, protects). `active`: trailing. `triggered`: the price crossed
- * the stop. `failed`: could not be protected (visible, never silent). `closed`: removed (never stored).
- */
-export type StopState = 'pending' | 'waiting' | 'active' | 'triggered' | 'failed' | 'closed';
+export type { PositionSide, StopState } from '../domain/position.js';
 
 /** One stop as persisted. Plain JSON-compatible data; numbers must round-trip exactly. */
 export interface StopRecord {

@@ -32,6 +32,7 @@ import type { ErrorContext, RegistryEvents, TriggerReason } from '../events.js';
 import { validateCreateSpec, type CreateStopSpec, type ValidatedSpec } from '../policy/create-spec.js';
 import { resolveRegistryOptions, type ResolvedRegistryOptions, type TrailingStopRegistryOptions } from './options.js';
 import { ExchangeGateway } from '../exchange/gateway.js';
+import { fitSpecToPlacer } from '../exchange/placer-support.js';
 import { StopSynchronizer, type SyncHost, type WriteOutcome } from '../exchange/stop-synchronizer.js';
 import { StopEntry } from '../stop/stop-entry.js';
 import type { TrailingStop } from '../stop/trailing-stop.js';
@@ -233,7 +234,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     if (this.#closed) return Promise.reject(new ClosedError());
     let input: ValidatedSpec;
     try {
-      input = validateCreateSpec(spec, this.#options.defaults, this.#placer);
+      input = fitSpecToPlacer(validateCreateSpec(spec, this.#options.defaults), this.#placer);
     } catch (error) {
       const failure = error as TrailingStopError;
       this.#emitError(failure, { operation: 'create', key: failure.key });

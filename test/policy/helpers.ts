@@ -17,7 +17,7 @@ export type TestSpec = Partial<CreateStopSpec> & Pick<CreateStopSpec, 'side'>;
 
 /** Validates and resolves `spec` as `registry.create()` does (entry 100 unless given). */
 export function resolveSpec(spec: TestSpec, defaults: TrailingParameters = {}): ValidatedSpec {
-  return validateCreateSpec({ symbol: 'TEST', quantity: 1, entryPrice: 100, ...spec }, defaults, idlePlacer);
+  return validateCreateSpec({ symbol: 'TEST', quantity: 1, entryPrice: 100, ...spec }, defaults);
 }
 
 /** An open position's policy, fed its entry price first (as the registry does at creation). */

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { validateCreateSpec } from '../../src/policy/create-spec.js';
-import { UnsupportedError, ValidationError } from '../../src/errors.js';
-import type { OrderPlacer } from '../../src/ports/order-placer.js';
+import { ValidationError } from '../../src/errors.js';
 import type { TrailingParameters } from '../../src/policy/parameters.js';
 import { validateTrailingParameters } from '../../src/policy/resolve-parameters.js';
-import { idlePlacer, resolveSpec, type TestSpec } from './helpers.js';
+import { resolveSpec, type TestSpec } from './helpers.js';
 
 /** The ValidationError `run` throws (fails the test when it throws nothing or something else). */
 function validationErrorOf(run: () => unknown): ValidationError {
@@ -150,23 +148,6 @@ describe('the create spec around the parameters', () => {
     expectRejected({ side: 'long', quantity: Number.NaN }, 'quantity');
     expectRejected({ side: 'long', tickSize: -0.01 }, 'tickSize');
     expectRejected({ side: 'long', symbol: '' }, 'symbol');
-  });
-
-  it('native mode trails by percent only, within the venue limits', () => {
-    const nativePlacer: OrderPlacer = { ...idlePlacer, placeTrailingStop: () => Promise.reject(new Error('not used')) };
-    const spec = { symbol: 'X', side: 'long', entryPrice: 100, quantity: 1, mode: 'native' } as const;
-    expect(validationErrorOf(() => validateCreateSpec({ ...spec, callbackAmount: 1 }, {}, nativePlacer)).field).toBe('mode');
-    expect(validationErrorOf(() => validateCreateSpec({ ...spec, callbackPercent: 20 }, {}, nativePlacer)).field).toBe('callbackPercent');
-    expect(validateCreateSpec({ ...spec, callbackPercent: 1 }, {}, nativePlacer).parameters.mode).toBe('native');
-    // Without native support it falls back to an exchange stop.
-    expect(validateCreateSpec({ ...spec, callbackAmount: 1 }, {}, idlePlacer).parameters.mode).toBe('exchange');
-  });
-
-  it('emulated mode needs a placer that can close positions', () => {
-    const { closePosition: _unused, ...placer } = idlePlacer;
-    expect(() => validateCreateSpec({ symbol: 'X', side: 'long', entryPrice: 100, quantity: 1, mode: 'emulated' }, {}, placer)).toThrow(
-      UnsupportedError,
-    );
   });
 });
 
