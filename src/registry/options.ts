@@ -1,6 +1,7 @@
 /**
  * Options of `TrailingStopRegistry`, their defaults, and their validation at construction
- * (TypeError for a wrong type, RangeError for a value out of range, naming the option).
+ * (TypeError for a wrong type or an unknown option, RangeError for a value out of range, naming
+ * the option).
  */
 import type { OrderPlacer } from '../ports/order-placer.js';
 import type { StateStore } from '../ports/state-store.js';
@@ -59,6 +60,7 @@ export function resolveRegistryOptions(options: TrailingStopRegistryOptions, ran
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected \`options\` to be an object, got ${describeValue(options)}`);
   }
+  refuseUnknownNames(options, optionNames);
   const placer = options.placer as unknown;
   if (
     typeof placer !== 'object' ||
@@ -82,6 +84,7 @@ export function resolveRegistryOptions(options: TrailingStopRegistryOptions, ran
   if (typeof retryInput !== 'object' || retryInput === null) {
     throw new TypeError(`Expected \`retry\` to be an object, got ${describeValue(retryInput)}`);
   }
+  refuseUnknownNames(retryInput, retryOptionNames, 'retry.');
   const retry: ResolvedRetryOptions = {
     attempts: integerOption('retry.attempts', retryInput.attempts, defaultRetryOptions.attempts, 1),
     baseDelayMs: integerOption('retry.baseDelayMs', retryInput.baseDelayMs, defaultRetryOptions.baseDelayMs, 0),
@@ -137,6 +140,89 @@ const fullTrailingTemplate: Record<keyof TrailingParameters, true> = {
   emergencyImprovementPercent: true,
   closeOnGap: true,
 };
+
+// Every option name: a `Record` over the interface's keys, so adding an option without listing it
+// here fails to compile (and an unlisted option would be refused at run time).
+const optionTemplate: Record<keyof TrailingStopRegistryOptions, true> = {
+  ...fullTrailingTemplate,
+  placer: true,
+  store: true,
+  concurrency: true,
+  timeoutMs: true,
+  owner: true,
+  leaseMs: true,
+  claimPollMs: true,
+  retry: true,
+  clientOrderIdPrefix: true,
+  clock: true,
+  logger: true,
+  random: true,
+};
+const optionNames: readonly string[] = Object.keys(optionTemplate);
+const retryTemplate: Record<keyof RetryOptions, true> = { attempts: true, baseDelayMs: true, maxDelayMs: true };
+const retryOptionNames: readonly string[] = Object.keys(retryTemplate);
+
+/**
+ * Throws a TypeError naming every own key of `input` that is not in `known`, with the closest
+ * known name for each when one is near: a typo such as `callbakPercent` must not silently fall back
+ * to the default. `path` prefixes nested names (`retry.`).
+ */
+function refuseUnknownNames(input: object, known: readonly string[], path = ''): void {
+  const unknown = Object.keys(input).filter((name) => !known.includes(name));
+  if (unknown.length === 0) return;
+  const described = unknown.map((name) => {
+    const closest = closestName(name, known);
+    return closest === undefined ? `\`${path}${name}\`` : `\`${path}${name}\` (did you mean \`${path}${closest}\`?)`;
+  });
+  const noun = unknown.length === 1 ? 'Unknown option' : 'Unknown options';
+  throw new TypeError(`${noun} ${described.join(', ')} for TrailingStopRegistry`);
+}
+
+/**
+ * The name in `candidates` nearest to `name`, or `undefined` when none is near enough to be a
+ * likely typo: same letters in another case, or an edit distance (insertions, deletions,
+ * substitutions, swaps of neighbours) of at most a third of the name's length, and at most 3.
+ */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const sameLetters = candidates.find((candidate) => candidate.toLowerCase() === lower);
+  if (sameLetters !== undefined) return sameLetters;
+  const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of candidates) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Optimal string alignment distance: Levenshtein plus swaps of two neighbouring letters. */
+function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const columns = b.length + 1;
+  const table: number[] = new Array<number>(rows * columns).fill(0);
+  for (let i = 0; i < rows; i++) table[i * columns] = i;
+  for (let j = 0; j < columns; j++) table[j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < columns; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let distance = Math.min(
+        table[(i - 1) * columns + j]! + 1,
+        table[i * columns + j - 1]! + 1,
+        table[(i - 1) * columns + j - 1]! + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        distance = Math.min(distance, table[(i - 2) * columns + j - 2]! + 1);
+      }
+      table[i * columns + j] = distance;
+    }
+  }
+  return table[rows * columns - 1]!;
+}
 
 function withoutReplacedDefaults(own: Record<string, unknown>): Record<string, unknown> {
   const result = { ...own };
