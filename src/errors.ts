@@ -3,6 +3,11 @@
  * stable `code`, so callers can branch on `error.code` instead of parsing messages. The original
  * failure, where there is one, is chained as `cause`.
  *
+ * The package ships an ESM and a CommonJS build, and a process can load both (an ESM bot using a
+ * CommonJS helper): each build has its own classes, so `instanceof` fails across them. Test errors
+ * with {@link hasErrorCode} or {@link isTrailingStopError} instead: they recognise an error of
+ * either build by a brand registered with `Symbol.for` and its `code`.
+ *
  * Messages never contain secrets: adapters build them from venue error codes and the request's
  * public fields only.
  */
@@ -25,8 +30,45 @@ export type TrailingStopErrorCode =
   | 'ERR_ORDER_NOT_FOUND'
   | 'ERR_UNSUPPORTED';
 
-/** Base class of every error the library throws or rejects with. */
+/** Every code, to recognise one at run time (a `Record`, so a code missing here fails to compile). */
+const errorCodes: Readonly<Record<TrailingStopErrorCode, true>> = {
+  ERR_VALIDATION: true,
+  ERR_TIMEOUT: true,
+  ERR_ABORTED: true,
+  ERR_PLACEMENT_FAILED: true,
+  ERR_STORE_CONFLICT: true,
+  ERR_STORE_FAILED: true,
+  ERR_CLOSED: true,
+  ERR_REMOVED: true,
+  ERR_CLAIM_BUSY: true,
+  ERR_NOT_FOUND: true,
+  ERR_EXCHANGE_REJECTED: true,
+  ERR_EXCHANGE_UNAVAILABLE: true,
+  ERR_WOULD_TRIGGER: true,
+  ERR_ORDER_NOT_FOUND: true,
+  ERR_UNSUPPORTED: true,
+};
+
+/**
+ * Marks the prototype of {@link TrailingStopError}. `Symbol.for` returns the same symbol to every
+ * copy of the package in the process (ESM and CommonJS builds, or two installed versions), so
+ * each copy recognises the others' errors.
+ */
+const errorBrand = Symbol.for('trailing-stop-registry.error');
+
+/**
+ * Base class of every error the library throws or rejects with.
+ *
+ * `instanceof TrailingStopError` holds only for errors of the same copy of the package; use
+ * {@link isTrailingStopError} or {@link hasErrorCode} when the ESM and CommonJS builds may both be
+ * loaded.
+ */
 export class TrailingStopError extends Error {
+  static {
+    // On the prototype, not on each instance: one property for all errors, invisible to JSON and spreads.
+    Object.defineProperty(this.prototype, errorBrand, { value: true });
+  }
+
   /** Stable machine-readable code. */
   readonly code: TrailingStopErrorCode;
   /** The key concerned, where there is one. */
@@ -179,7 +221,39 @@ export class OrderNotFoundError extends TrailingStopError {
   }
 }
 
-/** True when `error` is a {@link TrailingStopError} with the given code. */
+/**
+ * True when `error` is an error of this library, from this copy of the package or another one
+ * (the ESM and CommonJS builds loaded side by side): it carries the library's brand and one of its
+ * codes. Use it where `instanceof TrailingStopError` could miss an error of the other build.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await registry.create(spec);
+ * } catch (error) {
+ *   if (isTrailingStopError(error)) log.warn({ code: error.code, key: error.key }, error.message);
+ *   else throw error;
+ * }
+ * ```
+ */
+export function isTrailingStopError(error: unknown): error is TrailingStopError {
+  if (typeof error !== 'object' || error === null) return false;
+  const candidate = error as { readonly [errorBrand]?: unknown; readonly code?: unknown };
+  return candidate[errorBrand] === true && typeof candidate.code === 'string' && Object.hasOwn(errorCodes, candidate.code);
+}
+
+/**
+ * True when `error` is an error of this library (of either build, see
+ * {@link isTrailingStopError}) with the given `code`.
+ *
+ * @example
+ * ```ts
+ * registry.create(spec).catch((error: unknown) => {
+ *   if (hasErrorCode(error, 'ERR_VALIDATION')) return; // bad input: nothing was placed
+ *   throw error;
+ * });
+ * ```
+ */
 export function hasErrorCode(error: unknown, code: TrailingStopErrorCode): error is TrailingStopError {
-  return error instanceof TrailingStopError && error.code === code;
+  return isTrailingStopError(error) && error.code === code;
 }
