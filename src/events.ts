@@ -60,8 +60,11 @@ export interface CompensatedEvent {
 export interface ErrorContext {
   /** Key concerned, when there is one. */
   readonly key?: string;
-  /** What the registry was doing. */
-  readonly operation: 'create' | 'sync' | 'remove' | 'trigger' | 'restore' | 'reconcile' | 'resize';
+  /**
+   * What the registry was doing: `compensate` is the cancel of an order nothing may keep (a lost
+   * race, a removal meanwhile) that failed every retry; reconciliation sweeps it later.
+   */
+  readonly operation: 'create' | 'sync' | 'remove' | 'trigger' | 'reconcile' | 'compensate';
 }
 
 /** Payload of `failed`. */

@@ -50,8 +50,6 @@ export interface GatewayCounters {
   inFlight: number;
   /** Calls that timed out (outcome unknown). */
   timedOut: number;
-  /** Orders cancelled because they arrived after the gateway gave up or were superseded. */
-  lateCancelled: number;
 }
 
 /** Dependencies and settings of the gateway. */
@@ -73,7 +71,7 @@ export interface ExchangeGatewayOptions {
 /** See the module comment. */
 export class ExchangeGateway {
   /** Counters, live. */
-  readonly counters: GatewayCounters = { exchangeCalls: 0, inFlight: 0, timedOut: 0, lateCancelled: 0 };
+  readonly counters: GatewayCounters = { exchangeCalls: 0, inFlight: 0, timedOut: 0 };
   readonly #options: ExchangeGatewayOptions;
   readonly #limit: LimitFunction;
 
@@ -86,11 +84,6 @@ export class ExchangeGateway {
   /** The placer behind this gateway. */
   get placer(): OrderPlacer {
     return this.#options.placer;
-  }
-
-  /** Calls waiting for a slot under the concurrency bound. */
-  get queued(): number {
-    return this.#limit.pendingCount;
   }
 
   /**
@@ -245,7 +238,6 @@ export class ExchangeGateway {
           if (adopted !== undefined && order.id === adopted.id) return;
           if (order.status === 'filled' || order.status === 'cancelled') return;
           await this.cancelStop(order, key);
-          this.counters.lateCancelled++;
           this.#options.onLateOrderCancelled(order, key);
         },
         () => {},

@@ -14,17 +14,24 @@ import type { StopRecord } from '../ports/state-store.js';
 import { ClientOrderIdUsedError, OrderNotFoundError, TrailingStopError, WouldTriggerError, PlacementError } from '../errors.js';
 import { clientOrderIdFor } from '../domain/client-order-id.js';
 import type { ExchangeGateway } from './gateway.js';
-import type { StopEntry } from '../stop/stop-entry.js';
+import type { StopEntry, VenueSync } from '../stop/stop-entry.js';
 
 /** Outcome of a store write made for a stop. */
 export type WriteOutcome = 'written' | 'conflict' | 'gone';
 
-/** What the sync needs from the registry. */
-export interface SyncHost {
-  readonly gateway: ExchangeGateway;
-  readonly clock: Clock;
+/** How the sync persists what the venue did (the registry's record writer). */
+export interface StopPersistence {
   /** Writes the entry's state (serialized per entry; compare-and-set; adopts newer state on conflict). */
   write(entry: StopEntry, overrides?: Partial<StopRecord>): Promise<WriteOutcome>;
+  /**
+   * Re-reads the stop's record and merges newer state (another registry moved it). `gone` when the
+   * record vanished or belongs to another position.
+   */
+  refresh(entry: StopEntry): Promise<'ok' | 'gone'>;
+}
+
+/** Where the sync reports what happened; each outcome ends in the registry's events. */
+export interface SyncOutcomes {
   /** The venue confirmed `order`. */
   synced(entry: StopEntry, order: StopOrder): void;
   /** The stop could not be kept; the old order stays. */
@@ -33,18 +40,25 @@ export interface SyncHost {
   gap(entry: StopEntry, error: WouldTriggerError): void;
   /** The record vanished or belongs to another position: cancel what we placed, retire the entry. */
   removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void;
-  /**
-   * Re-reads the stop's record and merges newer state (another registry moved it). `gone` when the
-   * record vanished or belongs to another position.
-   */
-  refresh(entry: StopEntry): Promise<'ok' | 'gone'>;
   /** A store write failed after the venue changed; reported, not fatal. */
   storeFailed(entry: StopEntry, error: unknown): void;
   /** A cancel-then-place move left the position without a stop for `ms`. */
   unprotected(ms: number): void;
-  /** Work accounting for `onIdle()`. */
-  beginWork(): void;
-  endWork(): void;
+}
+
+/** Work accounting for `onIdle()`. */
+export interface WorkCounter {
+  begin(): void;
+  end(): void;
+}
+
+/** What every stop's sync shares: one object per registry. */
+export interface SyncContext {
+  readonly gateway: ExchangeGateway;
+  readonly clock: Clock;
+  readonly persistence: StopPersistence;
+  readonly outcomes: SyncOutcomes;
+  readonly work: WorkCounter;
 }
 
 /** What {@link StopSynchronizer} must do for the latest target. */
@@ -54,9 +68,9 @@ const now: Need = 1;
 const throttled: Need = 2;
 
 /** Per-stop exchange sync; see the module comment. */
-export class StopSynchronizer {
+export class StopSynchronizer implements VenueSync {
   readonly #entry: StopEntry;
-  readonly #host: SyncHost;
+  readonly #context: SyncContext;
   #running = false;
   #timer: unknown = undefined;
   /** Spent client order ids met in a row; bounded so a confused venue cannot loop forever. */
@@ -64,9 +78,9 @@ export class StopSynchronizer {
   /** Created when someone waits: most stops never have a waiter. */
   #idleWaiters: (() => void)[] | undefined = undefined;
 
-  constructor(entry: StopEntry, host: SyncHost) {
+  constructor(entry: StopEntry, context: SyncContext) {
     this.#entry = entry;
-    this.#host = host;
+    this.#context = context;
   }
 
   /** True while an exchange operation for this stop runs. */
@@ -92,7 +106,7 @@ export class StopSynchronizer {
       if (this.#timer !== undefined) return;
       const wait = this.#wait();
       if (wait > 0) {
-        this.#timer = this.#host.clock.setTimeout(() => {
+        this.#timer = this.#context.clock.setTimeout(() => {
           this.#timer = undefined;
           this.request();
         }, wait);
@@ -139,12 +153,12 @@ export class StopSynchronizer {
   /** Ms until the throttle allows the next move (0 or less: now). */
   #wait(): number {
     const entry = this.#entry;
-    return entry.lastSyncAt + entry.parameters.minUpdateIntervalMs - this.#host.clock.now();
+    return entry.lastSyncAt + entry.parameters.minUpdateIntervalMs - this.#context.clock.now();
   }
 
   async #run(): Promise<void> {
     this.#running = true;
-    this.#host.beginWork();
+    this.#context.work.begin();
     try {
       while (this.#entry.live) {
         const need = this.#need();
@@ -153,7 +167,7 @@ export class StopSynchronizer {
       }
     } finally {
       this.#running = false;
-      this.#host.endWork();
+      this.#context.work.end();
       const waiters = this.#idleWaiters;
       this.#idleWaiters = undefined;
       if (waiters !== undefined) for (const resolve of waiters) resolve();
@@ -165,19 +179,18 @@ export class StopSynchronizer {
   /** One operation toward the latest target. Returns false when the loop must stop. */
   async #syncOnce(): Promise<boolean> {
     const entry = this.#entry;
-    const host = this.#host;
-    const target = entry.policy.stopPrice;
+    const { clock, gateway, outcomes } = this.#context;
+    const target = entry.stopPrice;
     const quantity = entry.quantity;
     if (entry.parameters.mode === 'emulated') {
       // No resting order: the registry is the stop. Persist the target so a restart resumes it.
       entry.syncedStopPrice = target;
       entry.syncedQuantity = quantity;
-      entry.lastSyncAt = host.clock.now();
+      entry.lastSyncAt = clock.now();
       const outcome = await this.#write();
-      if (outcome === 'gone') host.removedElsewhere(entry, null);
+      if (outcome === 'gone') outcomes.removedElsewhere(entry, null);
       return outcome === 'written' || outcome === 'conflict';
     }
-    const gateway = host.gateway;
     const placer = gateway.placer;
     const old = entry.order;
     let sequence = entry.sequence;
@@ -189,7 +202,7 @@ export class StopSynchronizer {
         if (old !== null) sequence = entry.sequence + 1;
         const request: StopOrderRequest = {
           symbol: entry.symbol,
-          side: entry.side === 'long' ? 'sell' : 'buy',
+          side: entry.closingSide,
           quantity,
           stopPrice: target,
           clientOrderId: clientOrderIdFor(entry.clientOrderIdBase, sequence),
@@ -197,11 +210,11 @@ export class StopSynchronizer {
         if (old !== null && placer.capabilities?.cancelBeforePlace === true) {
           // The venue cannot hold two stops: the one window without protection, measured.
           await gateway.cancelStop(old, entry.key);
-          const unprotectedSince = host.clock.now();
+          const unprotectedSince = clock.now();
           try {
             next = await gateway.placeStop(request, entry.key);
           } finally {
-            host.unprotected(host.clock.now() - unprotectedSince);
+            outcomes.unprotected(clock.now() - unprotectedSince);
           }
         } else {
           next = await gateway.placeStop(request, entry.key);
@@ -217,26 +230,24 @@ export class StopSynchronizer {
     } catch (error) {
       if (error instanceof OrderNotFoundError && old !== null) {
         // The order vanished (cancelled by hand, or filled): place a fresh one, under a fresh id.
-        entry.order = null;
-        entry.syncedStopPrice = Number.NaN;
-        entry.sequence += 1;
+        entry.orderVanished();
         return true;
       }
       if (error instanceof ClientOrderIdUsedError && this.#spentInARow < 5) {
         // Another registry moved this stop meanwhile and spent that id: catch up, then skip past it.
         this.#spentInARow++;
-        if ((await host.refresh(entry)) === 'gone') {
-          host.removedElsewhere(entry, null);
+        if ((await this.#context.persistence.refresh(entry)) === 'gone') {
+          outcomes.removedElsewhere(entry, null);
           return false;
         }
         entry.sequence = Math.max(entry.sequence, entry.order === null ? sequence + 1 : sequence);
         return true;
       }
       if (error instanceof WouldTriggerError) {
-        host.gap(entry, error);
+        outcomes.gap(entry, error);
         return false;
       }
-      host.failed(
+      outcomes.failed(
         entry,
         error instanceof TrailingStopError
           ? error
@@ -245,34 +256,64 @@ export class StopSynchronizer {
       return false;
     }
     this.#spentInARow = 0;
-    entry.order = next;
     entry.sequence = sequence;
-    entry.syncedStopPrice = target;
-    entry.syncedQuantity = quantity;
-    entry.lastSyncAt = host.clock.now();
+    entry.placed(next, target, quantity, clock.now());
     const outcome = await this.#write();
     if (outcome === 'failed') return false;
     if (outcome === 'gone') {
-      host.removedElsewhere(entry, next);
+      outcomes.removedElsewhere(entry, next);
       return false;
     }
-    host.synced(entry, next);
+    outcomes.synced(entry, next);
     return true;
+  }
+
+  /**
+   * Places the stop's first order (creation, or a claim resumed after a crash), outside any lock,
+   * under the gateway's concurrency bound. `null` when no order is due: emulated mode, or no stop
+   * price before activation. With `lookupFirst` the order is first looked up by its client order id.
+   */
+  placeInitial(lookupFirst: boolean): Promise<StopOrder | null> {
+    const entry = this.#entry;
+    const parameters = entry.parameters;
+    const gateway = this.#context.gateway;
+    if (parameters.mode === 'emulated') return Promise.resolve(null);
+    if (parameters.mode === 'native') {
+      return gateway.placeTrailingStop(
+        {
+          symbol: entry.symbol,
+          side: entry.closingSide,
+          quantity: entry.quantity,
+          callbackPercent: parameters.distanceValue,
+          activationPrice: parameters.activationPrice,
+          clientOrderId: entry.clientOrderId,
+        },
+        entry.key,
+        { lookupFirst },
+      );
+    }
+    const stopPrice = entry.stopPrice;
+    if (stopPrice !== stopPrice) return Promise.resolve(null);
+    return gateway.placeStop(
+      { symbol: entry.symbol, side: entry.closingSide, quantity: entry.quantity, stopPrice, clientOrderId: entry.clientOrderId },
+      entry.key,
+      { lookupFirst },
+    );
   }
 
   /** Persists after an operation; a store failure stops the loop (memory stays right, the next write catches up). */
   async #write(): Promise<WriteOutcome | 'failed'> {
     try {
-      return await this.#host.write(this.#entry);
+      return await this.#context.persistence.write(this.#entry);
     } catch (error) {
-      this.#host.storeFailed(this.#entry, error);
+      this.#context.outcomes.storeFailed(this.#entry, error);
       return 'failed';
     }
   }
 
   #clearTimer(): void {
     if (this.#timer === undefined) return;
-    this.#host.clock.clearTimeout(this.#timer);
+    this.#context.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 }

@@ -1,12 +1,12 @@
 /**
  * The reconciler: makes the store, the registry's memory and the exchange agree after a restart,
- * a crash of another process, or a hand edit on the venue (DESIGN.md section 7). It resolves
+ * a crash of another process, or a hand edit on the venue (docs/design.md section 10). It resolves
  * pending claims by client order id (never a second order), re-places vanished stops under a fresh
  * id, finalizes filled ones, takes the gap path for stops the market already crossed, sweeps
  * orphans carrying this registry's prefix, and forgets stops removed elsewhere. Every action is
  * reported (`reconciled` event); nothing here holds a lock across exchange I/O.
  */
-import type { OrderPlacer, StopOrder } from '../ports/order-placer.js';
+import type { StopOrder } from '../ports/order-placer.js';
 import type { StateStore, StopRecord } from '../ports/state-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -14,10 +14,13 @@ import { StoreError, TrailingStopError, WouldTriggerError } from '../errors.js';
 import type { CorruptRecordEvent, ErrorContext, ReconcileEvent } from '../events.js';
 import type { ExchangeGateway } from '../exchange/gateway.js';
 import type { WriteOutcome } from '../exchange/stop-synchronizer.js';
+import type { StopBook } from '../stop/stop-book.js';
 import type { StopEntry } from '../stop/stop-entry.js';
+import { mergeRecord } from '../stop/stop-record.js';
 import { clientOrderIdBaseOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix } from '../domain/client-order-id.js';
 import { isExpiredClaim, takeOverExpiredClaim } from './lease.js';
 import { findRecordProblem } from './record-validation.js';
+import { needsVenueOrder, planRecovery } from './recovery-plan.js';
 
 /** What {@link TrailingStopRegistry.restore} did. */
 export interface RestoreReport {
@@ -41,89 +44,102 @@ export interface ReconcileOptions {
   readonly prices?: Readonly<Record<string, number>>;
 }
 
-/** What the reconciler needs from the registry (implemented privately by it). */
-export interface ReconcilerHost {
-  readonly store: StateStore;
-  readonly gateway: ExchangeGateway;
-  readonly placer: OrderPlacer;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly owner: string;
-  readonly leaseMs: number;
-  readonly clientOrderIdPrefix: string;
-  /** The registry's stops in memory, by key. */
-  readonly stops: Map<string, StopEntry>;
-  /** True while a creation for `key` is in flight in this registry. */
-  isCreating(key: string): boolean;
-  /** True while a creation with this client order id base is in flight in this registry. */
-  isCreatingBase(base: string): boolean;
-  entryFromRecord(record: StopRecord): StopEntry;
-  /** Puts the entry in memory and lets it follow prices if live. */
-  publish(entry: StopEntry): void;
-  unfollow(entry: StopEntry): void;
-  trigger(entry: StopEntry, price: number): void;
+/** Builds an entry from a stored record. */
+export interface RecordEntries {
+  fromRecord(record: StopRecord): StopEntry;
+}
+
+/** The store writes recovery makes (the registry's record writer). */
+export interface RecoveryWrites {
   write(entry: StopEntry): Promise<WriteOutcome>;
   compensate(key: string, order: StopOrder, reason: 'race-lost' | 'removed'): Promise<void>;
-  placeInitial(entry: StopEntry, lookupFirst: boolean): Promise<StopOrder | null>;
+}
+
+/** The end states recovery may put a stop in (the registry's endings). */
+export interface RecoveryEndings {
+  trigger(entry: StopEntry, price: number): void;
   removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void;
+}
+
+/** Where recovery reports. */
+export interface RecoveryReports {
   reconciled(event: ReconcileEvent): void;
   corrupt(event: CorruptRecordEvent): void;
   error(error: TrailingStopError, context: ErrorContext): void;
 }
 
+/** What the reconciler needs. */
+export interface ReconcilerOptions {
+  readonly store: StateStore;
+  readonly gateway: ExchangeGateway;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly clientOrderIdPrefix: string;
+  /** The registry's stops in memory. */
+  readonly book: StopBook;
+  readonly entries: RecordEntries;
+  readonly writes: RecoveryWrites;
+  readonly endings: RecoveryEndings;
+  readonly reports: RecoveryReports;
+}
+
 /** See the module comment. One per registry. */
 export class Reconciler {
-  readonly #host: ReconcilerHost;
+  readonly #options: ReconcilerOptions;
 
-  constructor(host: ReconcilerHost) {
-    this.#host = host;
+  constructor(options: ReconcilerOptions) {
+    this.#options = options;
   }
 
   /** Loads every sound record into memory, reports the others, then reconciles when the placer can look orders up. */
   async restore(options: ReconcileOptions = {}): Promise<RestoreReport> {
+    const { store, logger, reports, gateway } = this.#options;
     const restored: string[] = [];
     const corrupt: { key: string | undefined; reason: string }[] = [];
-    for (const record of await this.#host.store.list()) {
+    for (const record of await store.list()) {
       const problem = findRecordProblem(record);
       if (problem !== undefined) {
         const key = readableKey(record);
         corrupt.push({ key, reason: problem });
-        this.#host.logger.warn('Skipping a corrupt record', { key, reason: problem });
-        this.#host.corrupt({ key, reason: problem });
+        logger.warn('Skipping a corrupt record', { key, reason: problem });
+        reports.corrupt({ key, reason: problem });
         continue;
       }
       if (record.state === 'pending') continue; // reconciliation resolves claims
       if (this.#loadRecord(record)) restored.push(record.key);
     }
-    const canReconcile = this.#host.placer.findStop !== undefined || this.#host.placer.openStops !== undefined;
+    const canReconcile = gateway.placer.findStop !== undefined || gateway.placer.openStops !== undefined;
     const reconciliation = canReconcile ? await this.reconcile(options) : undefined;
     return { restored, corrupt, reconciliation };
   }
 
   /** One reconciliation pass; see the module comment. */
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    const { store, gateway, book, reports } = this.#options;
     const actions: ReconcileEvent[] = [];
     const report = (event: ReconcileEvent) => {
       actions.push(event);
-      this.#host.reconciled(event);
+      reports.reconciled(event);
     };
-    const known = new Set(this.#host.stops.values());
+    const known = new Set(book.entries());
     const records: StopRecord[] = [];
     const unreadable: (string | undefined)[] = [];
-    for (const record of await this.#host.store.list()) {
+    for (const record of await store.list()) {
       if (findRecordProblem(record) === undefined) records.push(record);
       else unreadable.push(readableKey(record));
     }
-    const symbols = new Set([...records.map((record) => record.symbol), ...[...this.#host.stops.values()].map((entry) => entry.symbol)]);
-    const open = await this.#host.gateway.openStops([...symbols]);
+    const symbols = new Set([...records.map((record) => record.symbol), ...[...book.entries()].map((entry) => entry.symbol)]);
+    const open = await gateway.openStops([...symbols]);
     const openByClientOrderId = new Map((open ?? []).map((order) => [order.clientOrderId, order]));
     for (const record of records) {
-      if (this.#host.isCreating(record.key)) continue;
+      if (book.isCreating(record.key)) continue;
       try {
         await this.#reconcileRecord(record, openByClientOrderId, open !== undefined, options, report);
       } catch (error) {
         const failure = error instanceof TrailingStopError ? error : new StoreError('Reconciliation failed', { cause: error, key: record.key });
-        this.#host.error(failure, { operation: 'reconcile', key: record.key });
+        reports.error(failure, { operation: 'reconcile', key: record.key });
       }
     }
     this.#forgetRemovedElsewhere(known, records);
@@ -133,19 +149,19 @@ export class Reconciler {
 
   /** Puts a sound, non-pending record into memory. Returns true when memory changed. */
   #loadRecord(record: StopRecord): boolean {
-    const existing = this.#host.stops.get(record.key);
+    const { book, entries } = this.#options;
+    const existing = book.get(record.key);
     if (existing !== undefined && existing.positionId === record.positionId) {
       if (record.version <= existing.version) return false;
-      existing.adopt(record);
-      if (!existing.live) this.#host.unfollow(existing);
+      mergeRecord(existing, record);
+      if (!existing.live) book.unfollow(existing);
       return true;
     }
     if (existing !== undefined) {
       existing.sync.cancel();
-      this.#host.unfollow(existing);
+      book.unfollow(existing);
     }
-    const entry = this.#host.entryFromRecord(record);
-    this.#host.publish(entry);
+    book.publish(entries.fromRecord(record));
     return true;
   }
 
@@ -156,142 +172,136 @@ export class Reconciler {
     options: ReconcileOptions,
     report: (event: ReconcileEvent) => void,
   ): Promise<void> {
-    const key = record.key;
     const price = options.prices?.[record.symbol];
     if (record.state === 'pending') {
-      const now = this.#host.clock.now();
-      if (record.owner !== this.#host.owner && !isExpiredClaim(record, now)) return;
-      const taken = await takeOverExpiredClaim(this.#host.store, key, this.#host.owner, now, this.#host.leaseMs, { reclaimOwn: true });
-      if (taken === undefined) return;
-      const entry = this.#host.entryFromRecord(taken);
-      entry.version = taken.version;
-      const found = await this.#lookupOrder(entry, open, canList);
-      if (found?.status === 'filled') {
-        entry.state = 'triggered';
-        entry.order = found;
-        await this.#host.write(entry);
-        this.#host.stops.set(key, entry);
-        report({ key, action: 'finalized', order: found, detail: 'The pending stop had already filled' });
-        return;
-      }
-      if (found === undefined && this.#crossed(entry, price)) {
-        // Placing a stop the market already crossed would only be refused: the gap path.
-        this.#gapOnRecovery(entry, price!, report);
-        return;
-      }
-      let order = found;
-      if (order === undefined) {
-        try {
-          order = (await this.#host.placeInitial(entry, false)) ?? undefined;
-        } catch (error) {
-          if (!(error instanceof WouldTriggerError)) throw error;
-          this.#gapOnRecovery(entry, entry.policy.stopPrice, report);
-          return;
-        }
-      }
-      entry.order = order ?? null;
-      if (order !== undefined) {
-        entry.syncedStopPrice = order.stopPrice;
-        entry.syncedQuantity = entry.quantity;
-      }
-      entry.state = entry.policy.activated ? 'active' : 'waiting';
-      const outcome = await this.#host.write(entry);
-      if (outcome === 'gone') {
-        if (order !== undefined && found === undefined) await this.#host.compensate(key, order, 'removed');
-        return;
-      }
-      this.#host.publish(entry);
-      report({
-        key,
-        action: found !== undefined ? 'adopted' : 'resumed',
-        order: order ?? null,
-        detail: found !== undefined ? "Found the pending claim's order by client order id" : "Placed the pending claim's order under its client order id",
-      });
+      await this.#resolveClaim(record, open, canList, price, report);
       return;
     }
     this.#loadRecord(record);
-    const entry = this.#host.stops.get(key);
+    const entry = this.#options.book.get(record.key);
     if (entry === undefined || entry.positionId !== record.positionId || !entry.live || entry.sync.running) return;
-    if (entry.order !== null && entry.parameters.mode !== 'emulated') {
-      // Ask the venue first: a filled stop is finalized, an open one is the venue's to fire.
-      const venueOrder = await this.#lookupOrder(entry, open, canList);
-      if (venueOrder?.status === 'filled') {
-        entry.state = 'triggered';
-        entry.policy.triggered = true;
-        this.#host.unfollow(entry);
-        await this.#host.write(entry);
-        report({ key, action: 'finalized', order: venueOrder, detail: 'The stop order had filled' });
+    const lookup = needsVenueOrder(false, entry.parameters.mode, entry.order !== null);
+    const venueOrder = lookup ? await this.#lookupOrder(entry, open, canList) : undefined;
+    const action = planRecovery(situationOf(entry, false, venueOrder, price));
+    switch (action) {
+      case 'finalize':
+        // The venue filled the stop: finalized, not re-placed.
+        entry.trigger();
+        this.#options.book.unfollow(entry);
+        await this.#options.writes.write(entry);
+        report({ key: entry.key, action: 'finalized', order: venueOrder!, detail: 'The stop order had filled' });
         return;
-      }
-      if (venueOrder !== undefined && venueOrder.status !== 'cancelled') {
-        const expectedSide = entry.side === 'long' ? 'sell' : 'buy';
-        if (venueOrder.side !== expectedSide || venueOrder.quantity !== entry.quantity) {
-          report({
-            key,
-            action: 'mismatch',
-            order: venueOrder,
-            detail: `Venue order is ${venueOrder.side} ${venueOrder.quantity}; the record expects ${expectedSide} ${entry.quantity}`,
-          });
-        }
+      case 'mismatch':
+        report({
+          key: entry.key,
+          action: 'mismatch',
+          order: venueOrder!,
+          detail: `Venue order is ${venueOrder!.side} ${venueOrder!.quantity}; the record expects ${entry.closingSide} ${entry.quantity}`,
+        });
         return;
-      }
-      if (entry.parameters.mode === 'native') return;
-      if (this.#crossed(entry, price)) {
+      case 'gap':
         this.#gapOnRecovery(entry, price!, report);
         return;
-      }
-      report({ key, action: 'replaced', order: entry.order, detail: 'The stop order vanished from the venue; placing it again' });
-      // A fresh client order id: the vanished order's id is spent.
-      entry.order = null;
-      entry.syncedStopPrice = Number.NaN;
-      entry.sequence += 1;
-      entry.sync.request();
-      await entry.sync.idle();
-      return;
-    }
-    if (this.#crossed(entry, price)) {
-      this.#gapOnRecovery(entry, price!, report);
-      return;
-    }
-    if (entry.parameters.mode === 'exchange' && entry.policy.stopPrice === entry.policy.stopPrice) {
-      entry.sync.request();
-      await entry.sync.idle();
+      case 'replace':
+        report({ key: entry.key, action: 'replaced', order: entry.order, detail: 'The stop order vanished from the venue; placing it again' });
+        // A fresh client order id: the vanished order's id is spent.
+        entry.orderVanished();
+        entry.sync.request();
+        await entry.sync.idle();
+        return;
+      case 'sync':
+        entry.sync.request();
+        await entry.sync.idle();
+        return;
+      default:
+        return;
     }
   }
 
-  /** True when `price` (if known) has crossed the entry's stop. */
-  #crossed(entry: StopEntry, price: number | undefined): boolean {
-    const stop = entry.policy.stopPrice;
-    return price !== undefined && stop === stop && entry.policy.direction * (price - stop) <= 0;
+  /** A pending claim this registry owns, or whose lease expired: resolved by client order id (I7). */
+  async #resolveClaim(
+    record: StopRecord,
+    open: Map<string, StopOrder>,
+    canList: boolean,
+    price: number | undefined,
+    report: (event: ReconcileEvent) => void,
+  ): Promise<void> {
+    const { store, clock, owner, leaseMs, entries, writes, book } = this.#options;
+    const key = record.key;
+    const now = clock.now();
+    if (record.owner !== owner && !isExpiredClaim(record, now)) return;
+    const taken = await takeOverExpiredClaim(store, key, owner, now, leaseMs, { reclaimOwn: true });
+    if (taken === undefined) return;
+    const entry = entries.fromRecord(taken);
+    entry.version = taken.version;
+    const found = await this.#lookupOrder(entry, open, canList);
+    const action = planRecovery(situationOf(entry, true, found, price));
+    if (action === 'finalize') {
+      entry.useOrder(found!);
+      entry.trigger();
+      await writes.write(entry);
+      book.keep(entry);
+      report({ key, action: 'finalized', order: found!, detail: 'The pending stop had already filled' });
+      return;
+    }
+    if (action === 'gap') {
+      // Placing a stop the market already crossed would only be refused: the gap path.
+      this.#gapOnRecovery(entry, price!, report);
+      return;
+    }
+    let order = found;
+    if (order === undefined) {
+      try {
+        order = (await entry.sync.placeInitial(false)) ?? undefined;
+      } catch (error) {
+        if (!(error instanceof WouldTriggerError)) throw error;
+        this.#gapOnRecovery(entry, entry.stopPrice, report);
+        return;
+      }
+    }
+    if (order !== undefined) entry.placed(order, order.stopPrice, entry.quantity);
+    entry.settle();
+    const outcome = await writes.write(entry);
+    if (outcome === 'gone') {
+      if (order !== undefined && found === undefined) await writes.compensate(key, order, 'removed');
+      return;
+    }
+    book.publish(entry);
+    report({
+      key,
+      action: found !== undefined ? 'adopted' : 'resumed',
+      order: order ?? null,
+      detail: found !== undefined ? "Found the pending claim's order by client order id" : "Placed the pending claim's order under its client order id",
+    });
   }
 
   /** A recovered stop the market already crossed: trigger it (gap), never loop on refused orders. */
   #gapOnRecovery(entry: StopEntry, price: number, report: (event: ReconcileEvent) => void): void {
-    entry.policy.triggered = true;
-    this.#host.stops.set(entry.key, entry);
-    report({ key: entry.key, action: 'gap', order: entry.order, detail: `The price ${price} already crossed the stop ${entry.policy.stopPrice}` });
-    this.#host.trigger(entry, price);
+    entry.triggered = true;
+    this.#options.book.keep(entry);
+    report({ key: entry.key, action: 'gap', order: entry.order, detail: `The price ${price} already crossed the stop ${entry.stopPrice}` });
+    this.#options.endings.trigger(entry, price);
   }
 
   /** Drops stops that were in memory before this pass and whose record is gone or another position's. */
   #forgetRemovedElsewhere(known: Set<StopEntry>, records: StopRecord[]): void {
+    const { book, endings } = this.#options;
     const byKey = new Map(records.map((record) => [record.key, record]));
     for (const entry of known) {
-      if (this.#host.stops.get(entry.key) !== entry || entry.retiring || entry.sync.running || this.#host.isCreating(entry.key)) continue;
+      if (book.get(entry.key) !== entry || entry.retiring || entry.sync.running || book.isCreating(entry.key)) continue;
       const record = byKey.get(entry.key);
       if (record !== undefined && record.positionId === entry.positionId) continue;
-      this.#host.removedElsewhere(entry, entry.state === 'triggered' ? null : entry.order);
+      endings.removedElsewhere(entry, entry.state === 'triggered' ? null : entry.order);
     }
   }
 
   /** The venue's view of the entry's current order: from the open list, else by lookup. */
   async #lookupOrder(entry: StopEntry, open: Map<string, StopOrder>, canList: boolean): Promise<StopOrder | undefined> {
+    const gateway = this.#options.gateway;
     const clientOrderId = entry.order?.clientOrderId ?? entry.clientOrderId;
     const listed = open.get(clientOrderId);
     if (listed !== undefined) return listed;
-    if (this.#host.placer.findStop !== undefined) {
-      return this.#host.gateway.findStop(entry.symbol, clientOrderId, entry.key);
-    }
+    if (gateway.placer.findStop !== undefined) return gateway.findStop(entry.symbol, clientOrderId, entry.key);
     return canList ? undefined : entry.order ?? undefined;
   }
 
@@ -301,17 +311,18 @@ export class Reconciler {
    * row must never cost a position its protection.
    */
   async #sweepOrphans(open: StopOrder[], unreadable: (string | undefined)[], report: (event: ReconcileEvent) => void): Promise<void> {
+    const { store, gateway, logger, clientOrderIdPrefix } = this.#options;
     if (unreadable.includes(undefined)) {
-      this.#host.logger.warn('Orphan sweep skipped: a record without a readable key may own any order');
+      logger.warn('Orphan sweep skipped: a record without a readable key may own any order');
       return;
     }
     const unreadableFragments = new Set(unreadable.map((key) => clientOrderIdKeyFragment(key!)));
     const records = new Map<string, StopRecord>();
-    for (const record of await this.#host.store.list()) {
+    for (const record of await store.list()) {
       if (findRecordProblem(record) === undefined) records.set(clientOrderIdBaseOf(record.clientOrderId), record);
     }
     for (const order of open) {
-      if (!hasClientOrderIdPrefix(order.clientOrderId, this.#host.clientOrderIdPrefix)) continue;
+      if (!hasClientOrderIdPrefix(order.clientOrderId, clientOrderIdPrefix)) continue;
       const base = clientOrderIdBaseOf(order.clientOrderId);
       const sequence = Number.parseInt(order.clientOrderId.slice(base.length + 1), 36);
       const record = records.get(base);
@@ -325,18 +336,34 @@ export class Reconciler {
         report({ key: undefined, action: 'mismatch', order, detail: 'Open order may belong to a record that could not be read; left alone' });
         continue;
       }
-      await this.#host.gateway.cancelStop(order, record?.key ?? '*');
+      await gateway.cancelStop(order, record?.key ?? '*');
       report({ key: record?.key, action: 'orphanCancelled', order, detail: "Open order with this registry's prefix and no record" });
     }
   }
 
   /** True when this registry is creating or moving the position with this client order id base. */
   #isBusy(base: string): boolean {
-    for (const entry of this.#host.stops.values()) {
+    const book = this.#options.book;
+    for (const entry of book.entries()) {
       if (entry.clientOrderIdBase === base && entry.sync.running) return true;
     }
-    return this.#host.isCreatingBase(base);
+    return book.isCreatingBase(base);
   }
+}
+
+/** The pure plan's view of a stop and what the venue said about its order. */
+function situationOf(entry: StopEntry, claim: boolean, venueOrder: StopOrder | undefined, price: number | undefined) {
+  return {
+    claim,
+    mode: entry.parameters.mode,
+    hasOrder: entry.order !== null,
+    venueOrder,
+    stopPrice: entry.stopPrice,
+    direction: entry.direction,
+    closingSide: entry.closingSide,
+    quantity: entry.quantity,
+    price,
+  };
 }
 
 /** The key of a record that failed validation, when it has a readable one. */

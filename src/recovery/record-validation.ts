@@ -60,8 +60,3 @@ export function findRecordProblem(value: unknown): string | undefined {
   if (!isFiniteNumber(record.createdAt) || !isFiniteNumber(record.updatedAt)) return '`createdAt` or `updatedAt` is not a number';
   return undefined;
 }
-
-/** Narrowing form of {@link findRecordProblem}. */
-export function isSoundRecord(value: unknown): value is StopRecord {
-  return findRecordProblem(value) === undefined;
-}

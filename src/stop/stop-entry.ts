@@ -1,14 +1,47 @@
 /**
- * `StopEntry`: the registry's internal, mutable state of one stop, and its conversion to and from
- * the persisted {@link StopRecord}. Users see it through {@link TrailingStop}.
+ * `StopEntry`: the registry's internal, mutable state of one stop, and the one state machine of
+ * its lifecycle. Every change of `state` goes through a named transition here, checked against
+ * {@link allowedTransitions}; the order the venue holds changes only through `placed` and
+ * `orderVanished`. Users see the entry through {@link TrailingStop}.
+ *
+ * ```text
+ * pending ──settle──> waiting ──activate──> active
+ *    │                   │                    │
+ *    └───────────────────┴─trigger / fail─────┴──> triggered | failed
+ * any state ──close──> closed (removed; never stored)
+ * ```
  */
 import type { StopOrder } from '../ports/order-placer.js';
-import type { PositionSide, StopRecord, StopState } from '../ports/state-store.js';
-import type { ResolvedTrailingParameters } from '../policy/parameters.js';
-import { createPolicyState, hasReachedProfit, profitPercentOf, type PolicyState } from '../policy/policy.js';
+import type { PositionSide, StopState } from '../domain/position.js';
+import { closingSide, isLiveState, type OrderSide } from '../domain/position.js';
 import { clientOrderIdFor } from '../domain/client-order-id.js';
+import type { ResolvedTrailingParameters } from '../policy/parameters.js';
+import type { PolicyState } from '../policy/policy.js';
 import { TrailingStop, type TrailingStopSnapshot } from './trailing-stop.js';
-import type { StopSynchronizer } from '../exchange/stop-synchronizer.js';
+
+/** The states each state may move to. Anything else is a bug, and throws. */
+export const allowedTransitions: Readonly<Record<StopState, readonly StopState[]>> = {
+  pending: ['waiting', 'active', 'triggered', 'failed', 'closed'],
+  waiting: ['active', 'triggered', 'failed', 'closed'],
+  active: ['triggered', 'failed', 'closed'],
+  triggered: ['closed'],
+  failed: ['closed'],
+  closed: [],
+};
+
+/** What the entry's per-stop exchange sync offers (implemented by the exchange layer). */
+export interface VenueSync {
+  /** True while an exchange operation for this stop runs. */
+  readonly running: boolean;
+  /** Asks the venue to catch up with the policy (synchronous; starts or arms the sync). */
+  request(): void;
+  /** Stops the throttle timer; a running operation completes. */
+  cancel(): void;
+  /** Resolves once no operation runs for this stop. */
+  idle(): Promise<void>;
+  /** Places the stop's first order (creation, resumed claim); `null` when none is due yet. */
+  placeInitial(lookupFirst: boolean): Promise<StopOrder | null>;
+}
 
 /** Fields a new entry needs. */
 export interface StopEntryInit {
@@ -24,10 +57,19 @@ export interface StopEntryInit {
   readonly sequence: number;
   readonly owner: string;
   readonly createdAt: number;
+  /** Initial state: `pending` for a new claim, the stored state for a record. Default `pending`. */
+  readonly state?: StopState;
+  /** Builds the entry's exchange sync (it needs the entry, so the entry calls it once). */
+  readonly sync: (entry: StopEntry) => VenueSync;
 }
 
 /** A settled promise every entry starts its write chain from (one object, not one per stop). */
 const settled: Promise<unknown> = Promise.resolve();
+
+/** Thrown when code asks for a transition the state machine does not allow: a bug, never input. */
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+}
 
 /**
  * Internal state of one stop; see the module comment. The entry is its own {@link PolicyState}
@@ -37,6 +79,8 @@ export class StopEntry implements PolicyState {
   readonly key: string;
   readonly symbol: string;
   readonly side: PositionSide;
+  /** The order side that closes this position. */
+  readonly closingSide: OrderSide;
   readonly positionId: string;
   readonly entryPrice: number;
   readonly parameters: ResolvedTrailingParameters;
@@ -54,8 +98,8 @@ export class StopEntry implements PolicyState {
   readonly createdAt: number;
   readonly facade: TrailingStop;
   quantity: number;
-  state: StopState = 'pending';
-  order: StopOrder | null = null;
+  #state: StopState;
+  #order: StopOrder | null = null;
   /** Sequence of `order` (or of the next order when there is none yet). */
   sequence: number;
   version = 0;
@@ -66,17 +110,17 @@ export class StopEntry implements PolicyState {
   syncedQuantity = Number.NaN;
   /** When the venue was last moved (ms epoch), for the throttle. */
   lastSyncAt = Number.NEGATIVE_INFINITY;
-  /** Set by removal: the sync loop stops after its current operation. */
-  retiring = false;
+  #retiring = false;
   /** Serializes this entry's store writes, so versions advance one at a time. */
   writes: Promise<unknown> = settled;
-  /** Per-key exchange sync; set by the registry right after construction. */
-  sync!: StopSynchronizer;
+  /** This stop's exchange sync. */
+  readonly sync: VenueSync;
 
   constructor(init: StopEntryInit) {
     this.key = init.key;
     this.symbol = init.symbol;
     this.side = init.side;
+    this.closingSide = closingSide(init.side);
     this.positionId = init.positionId;
     this.entryPrice = init.entryPrice;
     this.quantity = init.quantity;
@@ -96,7 +140,9 @@ export class StopEntry implements PolicyState {
     this.owner = init.owner;
     this.createdAt = init.createdAt;
     this.updatedAt = init.createdAt;
+    this.#state = init.state ?? 'pending';
     this.facade = new TrailingStop(this);
+    this.sync = init.sync(this);
   }
 
   /** The policy state: the entry itself. */
@@ -104,19 +150,126 @@ export class StopEntry implements PolicyState {
     return this;
   }
 
+  /** Lifecycle state; changed only by the transitions below. */
+  get state(): StopState {
+    return this.#state;
+  }
+
+  /** The order the venue holds for this stop, `null` when none. */
+  get order(): StopOrder | null {
+    return this.#order;
+  }
+
   /** Client order id of the current order (or the next one when there is none). */
   get clientOrderId(): string {
     return clientOrderIdFor(this.clientOrderIdBase, this.sequence);
   }
 
+  /** True while removal is under way: the sync stops after its current operation. */
+  get retiring(): boolean {
+    return this.#retiring;
+  }
+
   /** True when the stop still follows prices (not triggered, failed, closed or being removed). */
   get live(): boolean {
-    return (this.state === 'waiting' || this.state === 'active') && !this.retiring;
+    return isLiveState(this.#state) && !this.#retiring;
+  }
+
+  /** True once the stop ended (triggered, failed or closed): it never follows prices again. */
+  get ended(): boolean {
+    return !isLiveState(this.#state) && this.#state !== 'pending';
+  }
+
+  // ---- lifecycle transitions ---------------------------------------------------------------
+
+  /** The claim is settled (order placed or not due yet): `waiting`, or `active` once activated. */
+  settle(): void {
+    this.#moveTo(this.activated ? 'active' : 'waiting');
+  }
+
+  /** The policy reached the activation price. */
+  activate(): void {
+    if (this.#state !== 'active') this.#moveTo('active');
+  }
+
+  /** The stop fired (price crossing, gap, or the venue's fill). */
+  trigger(): void {
+    this.triggered = true;
+    if (this.#state !== 'triggered') this.#moveTo('triggered');
+  }
+
+  /** The position could not be protected as intended (visible, never silent). */
+  fail(): void {
+    this.#moveTo('failed');
+  }
+
+  /** Removed from the registry (here or elsewhere). Idempotent. */
+  close(): void {
+    if (this.#state !== 'closed') this.#moveTo('closed');
+  }
+
+  /** Removal started: the stop stops following prices and syncing. */
+  beginRetiring(): void {
+    this.#retiring = true;
+  }
+
+  /** Removal failed before it finished: the stop is kept, so the caller can retry. */
+  abortRetiring(): void {
+    this.#retiring = false;
+  }
+
+  /**
+   * Takes a stored state of the same position (another registry wrote it). A stop that ended here
+   * stays ended, a pending claim changes nothing, and an activated stop never goes back to waiting.
+   */
+  takeStoredState(stored: StopState): void {
+    if (this.ended || stored === 'pending') return;
+    const next = stored === 'waiting' && this.activated ? 'active' : stored;
+    if (next !== this.#state) this.#moveTo(next);
+  }
+
+  // ---- the venue's order -------------------------------------------------------------------
+
+  /**
+   * The venue holds `order` for this stop at `stopPrice` x `quantity`; with `now`, the venue was
+   * moved at that moment (the throttle counts from it).
+   */
+  placed(order: StopOrder, stopPrice: number, quantity: number, now?: number): void {
+    this.#order = order;
+    this.syncedStopPrice = stopPrice;
+    this.syncedQuantity = quantity;
+    if (now !== undefined) this.lastSyncAt = now;
+  }
+
+  /** Takes `order` (or none) as what the venue holds, at the order's own price and quantity. */
+  useOrder(order: StopOrder | null): void {
+    this.#order = order;
+    this.syncedStopPrice = order === null ? Number.NaN : order.stopPrice;
+    this.syncedQuantity = order === null ? Number.NaN : order.quantity;
+  }
+
+  /** The venue no longer holds the order: the next one goes out under a fresh client order id. */
+  orderVanished(): void {
+    this.#order = null;
+    this.syncedStopPrice = Number.NaN;
+    this.sequence += 1;
+  }
+
+  /**
+   * Takes `order` as the one the venue holds, as another writer recorded it (or `null`): what the
+   * venue holds is then not what this entry last sent, so the sync decides again.
+   */
+  takeStoredOrder(order: StopOrder | null): void {
+    const sameOrder = this.#order !== null && order !== null && this.#order.id === order.id;
+    this.#order = order;
+    if (!sameOrder) {
+      this.syncedStopPrice = order === null ? Number.NaN : order.stopPrice;
+      this.syncedQuantity = order === null ? Number.NaN : order.quantity;
+    }
   }
 
   /** Plain-data view. */
   snapshot(): TrailingStopSnapshot {
-    const policy = this.policy;
     return {
       key: this.key,
       symbol: this.symbol,
@@ -124,108 +277,24 @@ export class StopEntry implements PolicyState {
       positionId: this.positionId,
       entryPrice: this.entryPrice,
       quantity: this.quantity,
-      state: this.state,
+      state: this.#state,
       mode: this.parameters.mode,
-      stopPrice: policy.stopPrice === policy.stopPrice ? policy.stopPrice : null,
-      exchangeStopPrice: this.order === null ? null : this.order.stopPrice,
+      stopPrice: this.stopPrice === this.stopPrice ? this.stopPrice : null,
+      exchangeStopPrice: this.#order === null ? null : this.#order.stopPrice,
       activationPrice: this.parameters.activationPrice,
-      activated: policy.activated,
-      bestPrice: policy.bestPrice === policy.bestPrice ? policy.bestPrice : null,
-      order: this.order,
+      activated: this.activated,
+      bestPrice: this.bestPrice === this.bestPrice ? this.bestPrice : null,
+      order: this.#order,
       version: this.version,
       createdAt: this.createdAt,
       updatedAt: this.updatedAt,
     };
   }
 
-  /** The record for this entry's current state at `version`, written by `owner`. */
-  toRecord(version: number, owner: string, now: number, overrides: Partial<StopRecord> = {}): StopRecord {
-    const policy = this.policy;
-    return {
-      key: this.key,
-      version,
-      owner,
-      leaseExpiresAt: null,
-      state: this.state === 'closed' ? 'failed' : this.state,
-      symbol: this.symbol,
-      side: this.side,
-      entryPrice: this.entryPrice,
-      quantity: this.quantity,
-      positionId: this.positionId,
-      sequence: this.sequence,
-      clientOrderId: this.clientOrderId,
-      stopPrice: policy.stopPrice === policy.stopPrice ? policy.stopPrice : null,
-      bestPrice: policy.bestPrice === policy.bestPrice ? policy.bestPrice : this.entryPrice,
-      activated: policy.activated,
-      tierIndex: policy.tierIndex,
-      order: this.order,
-      parameters: this.parameters,
-      createdAt: this.createdAt,
-      updatedAt: now,
-      ...overrides,
-    };
-  }
-
-  /** Takes the stored state of the same position into this entry (after a conflict or a reload). */
-  adopt(record: StopRecord): void {
-    this.version = record.version;
-    this.owner = record.owner;
-    this.updatedAt = record.updatedAt;
-    this.sequence = record.sequence;
-    this.quantity = record.quantity;
-    if (record.state !== 'pending') this.state = record.state;
-    const sameOrder = this.order !== null && record.order !== null && this.order.id === record.order.id;
-    this.order = record.order;
-    if (!sameOrder) {
-      // What the venue holds is not what this entry last sent: let the sync decide again.
-      this.syncedStopPrice = record.order === null ? Number.NaN : record.order.stopPrice;
-      this.syncedQuantity = record.order === null ? Number.NaN : record.order.quantity;
+  #moveTo(next: StopState): void {
+    if (!allowedTransitions[this.#state].includes(next)) {
+      throw new IllegalTransitionError(`The stop for ${this.key} cannot go from ${this.#state} to ${next}`);
     }
-    const policy = this.policy;
-    policy.activated ||= record.activated;
-    policy.tierIndex = Math.max(policy.tierIndex, record.tierIndex);
-    if (policy.bestPrice !== policy.bestPrice || policy.direction * (record.bestPrice - policy.bestPrice) > 0) {
-      policy.bestPrice = record.bestPrice;
-    }
-    if (
-      record.stopPrice !== null &&
-      (policy.stopPrice !== policy.stopPrice || policy.direction * (record.stopPrice - policy.stopPrice) > 0)
-    ) {
-      policy.stopPrice = record.stopPrice;
-    }
-  }
-
-  /** Rebuilds an entry from a stored record (restore, or a stop another registry created). */
-  static fromRecord(record: StopRecord, clientOrderIdBase: string): StopEntry {
-    const policy = createPolicyState(record.side, record.entryPrice, record.parameters);
-    policy.bestPrice = record.bestPrice;
-    policy.stopPrice = record.stopPrice ?? Number.NaN;
-    policy.activated = record.activated;
-    policy.tierIndex = record.tierIndex;
-    policy.breakevenReached =
-      record.parameters.breakevenAtPercent !== null &&
-      hasReachedProfit(profitPercentOf(policy.direction, record.entryPrice, record.bestPrice), record.parameters.breakevenAtPercent);
-    policy.triggered = record.state === 'triggered';
-    const entry = new StopEntry({
-      key: record.key,
-      symbol: record.symbol,
-      side: record.side,
-      positionId: record.positionId,
-      entryPrice: record.entryPrice,
-      quantity: record.quantity,
-      parameters: record.parameters,
-      policy,
-      clientOrderIdBase,
-      sequence: record.sequence,
-      owner: record.owner,
-      createdAt: record.createdAt,
-    });
-    entry.version = record.version;
-    entry.updatedAt = record.updatedAt;
-    entry.state = record.state;
-    entry.order = record.order;
-    entry.syncedStopPrice = record.order === null ? Number.NaN : record.order.stopPrice;
-    entry.syncedQuantity = record.order === null ? Number.NaN : record.order.quantity;
-    return entry;
+    this.#state = next;
   }
 }

@@ -5,7 +5,6 @@
 import type { StopOrder } from '../ports/order-placer.js';
 import type { PositionSide, StopState } from '../ports/state-store.js';
 import type { StopMode } from '../policy/parameters.js';
-import type { StopEntry } from './stop-entry.js';
 
 /** A stop's state at one moment, as plain data. */
 export interface TrailingStopSnapshot {
@@ -45,12 +44,31 @@ export interface TrailingStopSnapshot {
   readonly updatedAt: number;
 }
 
+/** What the view reads: one stop's live state (the registry's internal entry implements it). */
+export interface StopSource {
+  readonly key: string;
+  readonly symbol: string;
+  readonly side: PositionSide;
+  readonly positionId: string;
+  readonly entryPrice: number;
+  readonly quantity: number;
+  readonly state: StopState;
+  readonly parameters: { readonly mode: StopMode; readonly activationPrice: number };
+  /** Where the stop is now; NaN before there is one. */
+  readonly stopPrice: number;
+  readonly order: StopOrder | null;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  snapshot(): TrailingStopSnapshot;
+}
+
 /** Live read-only view of one stop. Obtain it from `registry.create()` or `registry.get()`. */
 export class TrailingStop {
-  readonly #entry: StopEntry;
+  readonly #entry: StopSource;
 
   /** @internal Created by the registry only. */
-  constructor(entry: StopEntry) {
+  constructor(entry: StopSource) {
     this.#entry = entry;
   }
 
@@ -88,7 +106,7 @@ export class TrailingStop {
   }
   /** Where the stop is now (policy); `null` before there is one. */
   get stopPrice(): number | null {
-    const price = this.#entry.policy.stopPrice;
+    const price = this.#entry.stopPrice;
     return price === price ? price : null;
   }
   /** Price at which trailing starts. */

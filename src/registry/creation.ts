@@ -1,0 +1,275 @@
+/**
+ * The creation protocol (docs/design.md section 4), in protocol order:
+ * 1. check (synchronous): a live stop for the key is returned, a creation in flight is joined;
+ * 2. claim: an atomic insert of a `pending` record with a lease, or find who owns the key;
+ * 3. work: the first order, placed outside any lock under the concurrency bound;
+ * 4. double-check: compare-and-set `pending` -> `waiting`/`active`; a lost race cancels what this
+ *    registry placed (compensation) and adopts the winner's stop;
+ * 5. publish: the stop becomes visible and follows prices.
+ */
+import type { StopOrder } from '../ports/order-placer.js';
+import type { StateStore, StopRecord } from '../ports/state-store.js';
+import type { Clock } from '../ports/clock.js';
+import {
+  ClaimBusyError,
+  ClosedError,
+  PlacementError,
+  RemovedError,
+  TrailingStopError,
+  WouldTriggerError,
+} from '../errors.js';
+import { isFinished } from '../domain/position.js';
+import type { ValidatedSpec } from '../policy/create-spec.js';
+import type { ExchangeGateway } from '../exchange/gateway.js';
+import type { StopBook, Flight } from '../stop/stop-book.js';
+import type { StopEntry } from '../stop/stop-entry.js';
+import { mergeRecord, recordOf } from '../stop/stop-record.js';
+import { isExpiredClaim, takeOverExpiredClaim } from '../recovery/lease.js';
+import type { RecordWriter } from './record-writer.js';
+import type { Reporter } from './reporter.js';
+import type { StopEndings } from './stop-endings.js';
+import type { StopFactory } from './stop-factory.js';
+import type { WorkTracker } from './work-tracker.js';
+
+/** What the protocol needs. */
+export interface CreationOptions {
+  readonly book: StopBook;
+  readonly store: StateStore;
+  readonly clock: Clock;
+  readonly gateway: ExchangeGateway;
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly claimPollMs: number;
+  readonly factory: StopFactory;
+  readonly writer: RecordWriter;
+  readonly endings: StopEndings;
+  readonly reporter: Reporter;
+  readonly work: WorkTracker;
+  /** True once the registry closed: a claim loop stops. */
+  readonly closed: () => boolean;
+}
+
+type Claim =
+  | { readonly kind: 'claimed'; readonly record: StopRecord; readonly takeover: boolean }
+  | { readonly kind: 'adopt'; readonly record: StopRecord };
+
+/** See the module comment. */
+export class CreationProtocol {
+  readonly #options: CreationOptions;
+
+  constructor(options: CreationOptions) {
+    this.#options = options;
+  }
+
+  /** Step 1, synchronous: the live stop `input` may reuse (same key, and same position when named). */
+  reusableStop(input: ValidatedSpec): StopEntry | undefined {
+    const live = this.#options.book.get(input.key);
+    return live !== undefined && reusable(live, input) ? live : undefined;
+  }
+
+  /**
+   * Steps 1-5 for a key with no reusable stop: joins the creation in flight for the same position
+   * (single flight), or starts one, after the flight of another position on the key settled.
+   * Failures reject (typed) and are reported as `error` events (I6).
+   */
+  start(input: ValidatedSpec): Promise<StopEntry> {
+    const { book, reporter } = this.#options;
+    const key = input.key;
+    const flight = book.flight(key);
+    if (flight !== undefined && (input.positionId === undefined || input.positionId === flight.positionId)) {
+      reporter.counters.coalesced++;
+      return flight.promise;
+    }
+    // A different position while one is being created: it starts after that one settles.
+    const previous = flight?.promise.catch(() => undefined);
+    const promise = (previous === undefined ? this.#run(input) : previous.then(() => this.#run(input))).then(
+      (entry) => {
+        book.endFlight(key, current);
+        return entry;
+      },
+      (error: unknown) => {
+        book.endFlight(key, current);
+        const failure =
+          error instanceof TrailingStopError ? error : new PlacementError(`Creating the stop for ${key} failed`, { cause: error, key });
+        reporter.error(failure, { operation: 'create', key });
+        throw failure;
+      },
+    );
+    const current: Flight = { promise, positionId: input.positionId };
+    book.beginFlight(key, current);
+    return promise;
+  }
+
+  /** Takes another registry's stop into memory (it won the claim). */
+  adopt(record: StopRecord): StopEntry {
+    const { book, factory, reporter } = this.#options;
+    const existing = book.get(record.key);
+    if (existing !== undefined && existing.positionId === record.positionId) {
+      if (record.version > existing.version) mergeRecord(existing, record);
+      return existing;
+    }
+    const entry = factory.fromRecord(record);
+    book.publish(entry);
+    reporter.counters.adopted++;
+    return entry;
+  }
+
+  async #run(input: ValidatedSpec): Promise<StopEntry> {
+    const { book, store, clock, owner, factory, endings, reporter, work } = this.#options;
+    return work.run(async () => {
+      const key = input.key;
+      const previous = book.get(key);
+      if (previous !== undefined) {
+        if (reusable(previous, input)) return previous;
+        await endings.retire(previous, 'replaced');
+      }
+      let entry = factory.fromSpec(input);
+      book.markCreating(entry.clientOrderIdBase);
+      const claim = await this.#claim(entry, input).finally(() => book.unmarkCreating(entry.clientOrderIdBase));
+      if (claim.kind === 'adopt') return this.adopt(claim.record);
+      if (claim.takeover) entry = factory.fromRecord(claim.record);
+      entry.version = claim.record.version;
+      book.markCreating(entry.clientOrderIdBase);
+      let order: StopOrder | null;
+      try {
+        order = await entry.sync.placeInitial(claim.takeover);
+      } catch (error) {
+        book.unmarkCreating(entry.clientOrderIdBase);
+        return await this.#failed(entry, error);
+      }
+      book.unmarkCreating(entry.clientOrderIdBase);
+      // Double-check: pending -> waiting/active, only if nobody changed the claim meanwhile.
+      if (order !== null) entry.placed(order, entry.stopPrice, entry.quantity, clock.now());
+      entry.settle();
+      const now = clock.now();
+      const next = recordOf(entry, entry.version + 1, owner, now);
+      const result = await store.compareAndSet(next, entry.version);
+      if (!result.updated) return await this.#lostRace(entry, order, result.current);
+      entry.version = next.version;
+      entry.updatedAt = now;
+      book.publish(entry);
+      reporter.counters.created++;
+      reporter.stop('created', entry);
+      return entry;
+    });
+  }
+
+  /** Step 2: claim the key in the store, or find who owns it. */
+  async #claim(entry: StopEntry, input: ValidatedSpec): Promise<Claim> {
+    const { store, clock, gateway, owner, leaseMs, closed } = this.#options;
+    for (;;) {
+      if (closed()) throw new ClosedError();
+      const now = clock.now();
+      const pending = recordOf(entry, 1, owner, now, { state: 'pending', leaseExpiresAt: now + leaseMs });
+      const result = await store.insert(pending);
+      if (result.inserted) return { kind: 'claimed', record: result.record, takeover: false };
+      const existing = result.record;
+      const terminal = isFinished(existing.state);
+      const otherPosition = input.positionId !== undefined && input.positionId !== existing.positionId;
+      if (terminal || otherPosition) {
+        // A stale record of a finished (or another) position: clear it, then claim again. The same
+        // position starts past the spent client order ids.
+        if (existing.positionId === entry.positionId) entry.sequence = Math.max(entry.sequence, existing.sequence + 1);
+        if (existing.order !== null && !terminal) await gateway.cancelStop(existing.order, existing.key);
+        await store.delete(existing.key, existing.version);
+        continue;
+      }
+      if (existing.state !== 'pending') return { kind: 'adopt', record: existing };
+      if (existing.owner === owner || isExpiredClaim(existing, now)) {
+        const taken = await takeOverExpiredClaim(store, existing.key, owner, now, leaseMs, { reclaimOwn: true });
+        if (taken !== undefined) return { kind: 'claimed', record: taken, takeover: true };
+        continue;
+      }
+      const settled = await this.#waitForClaim(existing);
+      if (settled !== undefined) return { kind: 'adopt', record: settled };
+    }
+  }
+
+  /** Waits while another registry's live claim is pending; resolves its outcome, or undefined to claim again. */
+  async #waitForClaim(claim: StopRecord): Promise<StopRecord | undefined> {
+    const { store, clock, claimPollMs, closed } = this.#options;
+    for (;;) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, claimPollMs));
+      if (closed()) throw new ClosedError();
+      const current = await store.load(claim.key);
+      if (current === undefined || current.positionId !== claim.positionId) return undefined;
+      if (current.state !== 'pending') return isFinished(current.state) ? undefined : current;
+      if (isExpiredClaim(current, clock.now())) return undefined;
+    }
+  }
+
+  /** The initial order could not be placed: the stop stays visible as failed (or triggered on a gap). */
+  async #failed(entry: StopEntry, error: unknown): Promise<never> {
+    const { book, store, clock, owner, endings, reporter } = this.#options;
+    const key = entry.key;
+    const gap = error instanceof WouldTriggerError;
+    const failure = error instanceof TrailingStopError ? error : new PlacementError(`Placing the stop for ${key} failed`, { cause: error, key });
+    if (gap) entry.trigger();
+    else entry.fail();
+    reporter.counters.failed++;
+    const now = clock.now();
+    const next = recordOf(entry, entry.version + 1, owner, now);
+    try {
+      const result = await store.compareAndSet(next, entry.version);
+      if (result.updated) {
+        entry.version = next.version;
+        book.keep(entry);
+      }
+    } catch (storeError) {
+      reporter.logger.error('Could not record a failed creation', { key, error: String(storeError) });
+    }
+    if (gap) {
+      reporter.counters.triggered++;
+      const closedByMarket = await endings.closeOnGap(entry);
+      reporter.events.emit('triggered', { stop: entry.snapshot(), price: entry.entryPrice, reason: 'gap', closedByMarket });
+    } else {
+      reporter.events.emit('failed', { stop: entry.snapshot(), error: failure });
+    }
+    throw failure;
+  }
+
+  /** Step 4 lost: cancel what this registry placed (unless the winner adopted that very order). */
+  async #lostRace(entry: StopEntry, order: StopOrder | null, current: StopRecord | undefined): Promise<StopEntry> {
+    const { writer, reporter } = this.#options;
+    reporter.counters.racesLost++;
+    reporter.events.emit('raceLost', { key: entry.key, winner: current?.owner, order });
+    const samePosition = current !== undefined && current.positionId === entry.positionId;
+    if (order !== null && samePosition && current.state === 'pending' && current.clientOrderId === order.clientOrderId) {
+      // Another registry took this claim over and is resolving this very client order id: it will
+      // find and adopt `order`. Cancelling it now would leave the position bare; wait instead.
+      return this.#awaitTaker(entry, order, current);
+    }
+    const sameOrder = order !== null && current?.order?.id === order.id;
+    if (order !== null && !sameOrder) await writer.compensate(entry.key, order, current === undefined ? 'removed' : 'race-lost');
+    if (current === undefined || !samePosition) throw new RemovedError(entry.key);
+    if (current.state === 'pending') {
+      const settled = await this.#waitForClaim(current);
+      if (settled === undefined) throw new RemovedError(entry.key);
+      return this.adopt(settled);
+    }
+    if (isFinished(current.state)) throw new RemovedError(entry.key);
+    return this.adopt(current);
+  }
+
+  /** After losing to a taker of our own claim: adopt its outcome; cancel `order` only if it kept another. */
+  async #awaitTaker(entry: StopEntry, order: StopOrder, claim: StopRecord): Promise<StopEntry> {
+    const { store, writer } = this.#options;
+    const latest = (await this.#waitForClaim(claim)) ?? (await store.load(entry.key));
+    if (latest !== undefined && latest.positionId === entry.positionId && latest.state === 'pending') {
+      // The taker's lease lapsed too; whoever claims next resolves the same id and adopts `order`.
+      throw new ClaimBusyError(entry.key, latest.owner);
+    }
+    const kept = latest !== undefined && latest.positionId === entry.positionId && latest.order?.id === order.id;
+    if (!kept) await writer.compensate(entry.key, order, latest === undefined ? 'removed' : 'race-lost');
+    if (latest === undefined || latest.positionId !== entry.positionId || isFinished(latest.state)) {
+      throw new RemovedError(entry.key);
+    }
+    return this.adopt(latest);
+  }
+}
+
+/** True when a stop in memory serves `input`: not ended, not being removed, and the same position when named. */
+function reusable(entry: StopEntry, input: ValidatedSpec): boolean {
+  if (entry.retiring || entry.ended) return false;
+  return input.positionId === undefined || input.positionId === entry.positionId;
+}

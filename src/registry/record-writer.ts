@@ -1,0 +1,134 @@
+/**
+ * The record writer: every store write of a stop is a compare-and-set on its version (I4), one at a
+ * time per stop. On a conflict with the same position the newer stored state is merged in (the
+ * stop never loosens) and the write retried on top of it; when both registries hold a live order,
+ * the looser one is cancelled. Also the compensation of orders nothing may keep, and the
+ * version-guarded delete of a removed stop's record.
+ */
+import type { StopOrder } from '../ports/order-placer.js';
+import type { StateStore, StopRecord } from '../ports/state-store.js';
+import type { Clock } from '../ports/clock.js';
+import { PlacementError, StoreConflictError, TrailingStopError } from '../errors.js';
+import type { ExchangeGateway } from '../exchange/gateway.js';
+import type { StopPersistence, WriteOutcome } from '../exchange/stop-synchronizer.js';
+import type { StopEntry } from '../stop/stop-entry.js';
+import { mergeRecord, recordOf } from '../stop/stop-record.js';
+import type { Reporter } from './reporter.js';
+import type { WorkTracker } from './work-tracker.js';
+
+/** What the writer needs. */
+export interface RecordWriterOptions {
+  readonly store: StateStore;
+  readonly clock: Clock;
+  readonly owner: string;
+  readonly gateway: ExchangeGateway;
+  readonly reporter: Reporter;
+  readonly work: WorkTracker;
+}
+
+/** See the module comment. */
+export class RecordWriter implements StopPersistence {
+  readonly #options: RecordWriterOptions;
+
+  constructor(options: RecordWriterOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Writes the entry's state as the next version (compare-and-set), one write per entry at a
+   * time. `gone` when the record was removed or belongs to another position; `conflict` when it
+   * kept changing under five tries.
+   */
+  write(entry: StopEntry, overrides: Partial<StopRecord> = {}): Promise<WriteOutcome> {
+    const run = entry.writes.then(async (): Promise<WriteOutcome> => {
+      const { store, clock, owner, reporter } = this.#options;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const now = clock.now();
+        const next = recordOf(entry, entry.version + 1, owner, now, overrides);
+        const result = await store.compareAndSet(next, entry.version);
+        if (result.updated) {
+          entry.version = next.version;
+          entry.owner = owner;
+          entry.updatedAt = now;
+          return 'written';
+        }
+        const current = result.current;
+        if (current === undefined || current.positionId !== entry.positionId) return 'gone';
+        reporter.counters.racesLost++;
+        const mine = entry.order;
+        const mySequence = entry.sequence;
+        const theirs = current.order;
+        mergeRecord(entry, current);
+        let kept = mine ?? theirs;
+        if (mine !== null && theirs !== null && theirs.id !== mine.id && theirs.status !== 'cancelled') {
+          // Another registry moved the same stop: both orders are live; keep the tighter one.
+          const keepMine = entry.direction * (mine.stopPrice - theirs.stopPrice) >= 0;
+          await this.compensate(entry.key, keepMine ? theirs : mine, 'race-lost');
+          kept = keepMine ? mine : theirs;
+        }
+        if (kept === mine) entry.sequence = mySequence;
+        entry.useOrder(kept);
+      }
+      return 'conflict';
+    });
+    entry.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Re-reads the stop's record and merges newer state (another registry moved it). `gone` when the
+   * record vanished or belongs to another position.
+   */
+  async refresh(entry: StopEntry): Promise<'ok' | 'gone'> {
+    const record = await this.#options.store.load(entry.key);
+    if (record === undefined || record.positionId !== entry.positionId) return 'gone';
+    if (record.version > entry.version) mergeRecord(entry, record);
+    return 'ok';
+  }
+
+  /**
+   * Cancels an order nothing may keep (lost race, removal meanwhile). Never rejects: it tries
+   * several retry budgets, then reports an error and leaves the order to the orphan sweep.
+   */
+  compensate(key: string, order: StopOrder, reason: 'race-lost' | 'removed'): Promise<void> {
+    const { gateway, reporter } = this.#options;
+    const work = (async () => {
+      let lastError: unknown;
+      for (let round = 0; round < 3; round++) {
+        try {
+          await gateway.cancelStop(order, key);
+          reporter.compensated(key, order, reason);
+          return;
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      const failure =
+        lastError instanceof TrailingStopError
+          ? lastError
+          : new PlacementError(`Could not cancel order ${order.id}; reconciliation will sweep it`, { cause: lastError, key });
+      reporter.error(failure, { operation: 'compensate', key });
+    })();
+    this.#options.work.track(work);
+    return work;
+  }
+
+  /**
+   * Deletes the record, guarded by version; on a conflict re-reads and tries again, cancelling an
+   * order a newer version of the same position names.
+   */
+  async deleteRecord(key: string, record: StopRecord): Promise<void> {
+    const { store, gateway } = this.#options;
+    let current: StopRecord | undefined = record;
+    for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
+      if (await store.delete(key, current.version)) return;
+      const latest: StopRecord | undefined = await store.load(key);
+      if (latest === undefined || latest.positionId !== record.positionId) return;
+      if (latest.order !== null && latest.order.id !== current.order?.id) {
+        await gateway.cancelStop(latest.order, key);
+      }
+      current = latest;
+    }
+    throw new StoreConflictError(`Could not delete the record for ${key}: it kept changing`, { key });
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * How stops end, in one place: a trigger (the price crossed the stop, or a gap), a failure to keep
+ * the stop on the venue, a removal here (`retire`) or elsewhere (the record vanished or belongs to
+ * another position). Also what the other sync outcomes mean for the registry (synced, a failed
+ * store write, an unprotected window), since the sync reports them all through one interface.
+ */
+import type { OrderPlacer, StopOrder } from '../ports/order-placer.js';
+import type { StateStore } from '../ports/state-store.js';
+import { PlacementError, StoreError, TrailingStopError, type WouldTriggerError } from '../errors.js';
+import type { TriggerReason } from '../events.js';
+import { clientOrderIdFor } from '../domain/client-order-id.js';
+import type { ExchangeGateway } from '../exchange/gateway.js';
+import type { SyncOutcomes } from '../exchange/stop-synchronizer.js';
+import type { StopBook } from '../stop/stop-book.js';
+import type { StopEntry } from '../stop/stop-entry.js';
+import { snapshotOfRecord } from '../stop/stop-record.js';
+import type { RecordWriter } from './record-writer.js';
+import type { Reporter } from './reporter.js';
+import type { WorkTracker } from './work-tracker.js';
+
+/** What the endings need. */
+export interface StopEndingsOptions {
+  readonly book: StopBook;
+  readonly store: StateStore;
+  readonly placer: OrderPlacer;
+  readonly gateway: ExchangeGateway;
+  readonly writer: RecordWriter;
+  readonly reporter: Reporter;
+  readonly work: WorkTracker;
+}
+
+/** See the module comment. */
+export class StopEndings implements SyncOutcomes {
+  readonly #options: StopEndingsOptions;
+
+  constructor(options: StopEndingsOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * The stop triggered at `price`: it stops following prices, the `triggered` event fires, and in
+   * the background the position is closed by market when due (emulated mode, or a gap with
+   * `closeOnGap`) and the state is written.
+   */
+  trigger(entry: StopEntry, price: number): void {
+    const { book, placer, writer, reporter, work } = this.#options;
+    entry.trigger();
+    entry.sync.cancel();
+    book.unfollow(entry);
+    reporter.counters.triggered++;
+    const mode = entry.parameters.mode;
+    let reason: TriggerReason = 'stop';
+    if (mode === 'exchange') {
+      const order = entry.order;
+      if (order === null || entry.direction * (price - order.stopPrice) > 0) reason = 'gap';
+    }
+    const closeByMarket = mode === 'emulated' || (reason === 'gap' && entry.parameters.closeOnGap && placer.closePosition !== undefined);
+    work.track(
+      (async () => {
+        await entry.sync.idle();
+        if (closeByMarket) await this.closeByMarket(entry);
+        await writer.write(entry);
+      })().catch((error: unknown) => {
+        const failure =
+          error instanceof TrailingStopError ? error : new PlacementError(`Handling the trigger of ${entry.key} failed`, { cause: error, key: entry.key });
+        reporter.error(failure, { operation: 'trigger', key: entry.key });
+      }),
+    );
+    reporter.events.emit('triggered', { stop: entry.snapshot(), price, reason, closedByMarket: closeByMarket });
+  }
+
+  /** The venue refused the stop as already crossed (a gap): the refused stop price is where it was crossed. */
+  gap(entry: StopEntry, error: WouldTriggerError): void {
+    this.#options.reporter.logger.warn('Stop would trigger immediately: gap', { key: entry.key, message: error.message });
+    // The market price is unknown here; the refused stop price is where it was crossed.
+    this.trigger(entry, entry.stopPrice);
+  }
+
+  /**
+   * Closes on a gap when the stop asks for it and the placer can; reports a failed close. Resolves
+   * whether the position was closed by market.
+   */
+  async closeOnGap(entry: StopEntry): Promise<boolean> {
+    if (!entry.parameters.closeOnGap || this.#options.placer.closePosition === undefined) return false;
+    try {
+      await this.closeByMarket(entry);
+      return true;
+    } catch (error) {
+      const failure = error instanceof TrailingStopError ? error : new PlacementError('Closing on a gap failed', { cause: error, key: entry.key });
+      this.#options.reporter.error(failure, { operation: 'trigger', key: entry.key });
+      return false;
+    }
+  }
+
+  /** Reduce-only market close, then the resting stop (if any) goes: the position is flat. */
+  async closeByMarket(entry: StopEntry): Promise<void> {
+    const gateway = this.#options.gateway;
+    await gateway.closePosition(
+      {
+        symbol: entry.symbol,
+        side: entry.closingSide,
+        quantity: entry.quantity,
+        // Sequence 0 is never a stop's: the close has its own deterministic id.
+        clientOrderId: clientOrderIdFor(entry.clientOrderIdBase, 0),
+      },
+      entry.key,
+    );
+    if (entry.order !== null) await gateway.cancelStop(entry.order, entry.key);
+  }
+
+  /** The stop could not be kept on the venue; the previous stop (if any) stays. */
+  failed(entry: StopEntry, error: TrailingStopError): void {
+    const { book, writer, reporter, work } = this.#options;
+    // A stop that ended meanwhile (it triggered while the move was in flight) keeps its end state.
+    if (!entry.ended) {
+      entry.fail();
+      entry.sync.cancel();
+      book.unfollow(entry);
+      reporter.counters.failed++;
+      work.track(writer.write(entry).catch(() => undefined));
+      reporter.logger.error('Could not keep the stop on the venue; the previous stop stays', { key: entry.key, code: error.code });
+      reporter.events.emit('failed', { stop: entry.snapshot(), error });
+    }
+    reporter.error(error, { operation: 'sync', key: entry.key });
+  }
+
+  /** The record vanished or belongs to another position: forget the stop, cancel `orphan` if any. */
+  removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void {
+    const { book, writer, reporter } = this.#options;
+    entry.beginRetiring();
+    entry.sync.cancel();
+    book.unfollow(entry);
+    book.forget(entry);
+    entry.close();
+    if (orphan !== null) void writer.compensate(entry.key, orphan, 'removed');
+    reporter.counters.removed++;
+    reporter.events.emit('removed', entry.snapshot(), 'removed-elsewhere');
+  }
+
+  /** Removes the stop for `key` here: waits for a creation in flight, then retires it (or its stored record). */
+  async remove(key: string, reason: string): Promise<boolean> {
+    const { book, store, gateway, writer, reporter } = this.#options;
+    try {
+      const flight = book.flight(key);
+      if (flight !== undefined) await flight.promise.catch(() => undefined);
+      const entry = book.get(key);
+      if (entry !== undefined) {
+        await this.retire(entry, reason);
+        return true;
+      }
+      const record = await store.load(key);
+      if (record === undefined) return false;
+      if (record.order !== null) await gateway.cancelStop(record.order, key);
+      await writer.deleteRecord(key, record);
+      reporter.counters.removed++;
+      reporter.events.emit('removed', snapshotOfRecord(record, 'closed'), reason);
+      return true;
+    } catch (error) {
+      if (error instanceof TrailingStopError) reporter.error(error, { operation: 'remove', key });
+      throw error;
+    }
+  }
+
+  /** Cancels the entry's order, deletes its record, forgets it, emits `removed`. */
+  async retire(entry: StopEntry, reason: string): Promise<void> {
+    const { book, store, gateway, writer, reporter } = this.#options;
+    const wasLive = entry.live;
+    entry.beginRetiring();
+    entry.sync.cancel();
+    book.unfollow(entry);
+    try {
+      await entry.sync.idle();
+      if (entry.order !== null) await gateway.cancelStop(entry.order, entry.key);
+      const record = await store.load(entry.key);
+      if (record !== undefined && record.positionId === entry.positionId) {
+        if (record.order !== null && record.order.id !== entry.order?.id) {
+          await gateway.cancelStop(record.order, entry.key);
+        }
+        await writer.deleteRecord(entry.key, record);
+      }
+    } catch (error) {
+      // The order may still be live: keep the stop, so the caller can retry.
+      entry.abortRetiring();
+      if (wasLive) book.follow(entry);
+      throw error;
+    }
+    book.forget(entry);
+    entry.close();
+    reporter.counters.removed++;
+    reporter.events.emit('removed', entry.snapshot(), reason);
+  }
+
+  /** The venue confirmed `order`. */
+  synced(entry: StopEntry, order: StopOrder): void {
+    const reporter = this.#options.reporter;
+    if (reporter.listening('stopSynced')) reporter.events.emit('stopSynced', entry.snapshot(), order);
+  }
+
+  /** A store write failed after the venue changed; reported, not fatal (the next write catches up). */
+  storeFailed(entry: StopEntry, error: unknown): void {
+    const failure = error instanceof TrailingStopError ? error : new StoreError(`Persisting the stop for ${entry.key} failed`, { cause: error, key: entry.key });
+    this.#options.reporter.error(failure, { operation: 'sync', key: entry.key });
+  }
+
+  /** A cancel-then-place move left the position without a stop for `ms`. */
+  unprotected(ms: number): void {
+    this.#options.reporter.counters.unprotectedMs += ms;
+  }
+}
