@@ -62,10 +62,7 @@ export interface SyncContext {
 }
 
 /** What {@link StopSynchronizer} must do for the latest target. */
-type Need = 0 | 1 | 2;
-const none: Need = 0;
-const now: Need = 1;
-const throttled: Need = 2;
+type Need = 'none' | 'now' | 'throttled';
 
 /** Per-stop exchange sync; see the module comment. */
 export class StopSynchronizer implements VenueSync {
@@ -100,8 +97,8 @@ export class StopSynchronizer implements VenueSync {
   request(): void {
     if (this.#running || !this.#entry.live) return;
     const need = this.#need();
-    if (need === none) return;
-    if (need === throttled) {
+    if (need === 'none') return;
+    if (need === 'throttled') {
       // Only a throttled move reads the clock, and only when no timer is armed yet.
       if (this.#timer !== undefined) return;
       const wait = this.#wait();
@@ -134,20 +131,20 @@ export class StopSynchronizer implements VenueSync {
     const entry = this.#entry;
     const parameters = entry.parameters;
     const target = entry.stopPrice;
-    if (target !== target) return none;
-    if (parameters.mode === 'native') return none;
+    if (target !== target) return 'none';
+    if (parameters.mode === 'native') return 'none';
     if (parameters.mode === 'exchange') {
-      if (entry.order === null) return now;
-      if (entry.quantity !== entry.syncedQuantity) return now;
+      if (entry.order === null) return 'now';
+      if (entry.quantity !== entry.syncedQuantity) return 'now';
     }
     const synced = entry.syncedStopPrice;
-    if (synced !== synced) return now;
+    if (synced !== synced) return 'now';
     const tightening = entry.direction * (target - synced);
-    if (tightening <= 0) return none;
+    if (tightening <= 0) return 'none';
     const improvementPercent = (tightening / synced) * 100;
-    if (improvementPercent < parameters.minImprovementPercent) return none;
-    if (improvementPercent >= parameters.emergencyImprovementPercent) return now;
-    return throttled;
+    if (improvementPercent < parameters.minImprovementPercent) return 'none';
+    if (improvementPercent >= parameters.emergencyImprovementPercent) return 'now';
+    return 'throttled';
   }
 
   /** Ms until the throttle allows the next move (0 or less: now). */
@@ -162,7 +159,7 @@ export class StopSynchronizer implements VenueSync {
     try {
       while (this.#entry.live) {
         const need = this.#need();
-        if (need === none || (need === throttled && this.#wait() > 0)) break;
+        if (need === 'none' || (need === 'throttled' && this.#wait() > 0)) break;
         if (!(await this.#syncOnce())) break;
       }
     } finally {
