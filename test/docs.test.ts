@@ -132,3 +132,21 @@ it('every page in docs/ can be reached from README', () => {
   const unreachable = pages.filter((page) => page.startsWith('docs/') && !reached.has(page));
   expect(unreachable).toEqual([]);
 });
+
+it('every "docs/design.md section N" cited in the code names a section that exists', () => {
+  const sections = new Set(
+    [...readFileSync(join(docsFolder, 'design.md'), 'utf8').matchAll(/^## (\d+)\. /gm)].map((match) => Number(match[1])),
+  );
+  const files = (folder: string): string[] =>
+    readdirSync(join(root, folder), { withFileTypes: true }).flatMap((item) =>
+      item.isDirectory() ? files(`${folder}/${item.name}`) : /\.(ts|mjs|sh)$/.test(item.name) ? [`${folder}/${item.name}`] : [],
+    );
+  const dangling: string[] = [];
+  for (const file of ['src', 'test', 'bench', 'examples', 'scripts'].flatMap(files)) {
+    for (const match of readFileSync(join(root, file), 'utf8').matchAll(/docs\/design\.md,? sections? (\d+)/g)) {
+      if (!sections.has(Number(match[1]))) dangling.push(`${file}: section ${match[1]}`);
+    }
+  }
+  expect(sections.size).toBeGreaterThanOrEqual(10);
+  expect(dangling).toEqual([]);
+});
