@@ -25,6 +25,7 @@ import {
   UnsupportedError,
   WouldTriggerError,
 } from '../errors.js';
+import { unref } from '../domain/timers.js';
 
 /** Retry policy for exchange calls. */
 export interface RetryOptions {
@@ -230,8 +231,13 @@ export class ExchangeGateway {
     }
   }
 
-  /** Late answers: the adopted order stays; anything else that shows up is cancelled. */
+  /**
+   * Late answers: the adopted order stays; anything else that shows up is cancelled. `onIdle()`
+   * counts a late answer for at most one more timeout: a call that never answers is abandoned,
+   * never awaited forever (if it does answer later, its order is still cancelled).
+   */
   #settleLate(late: Promise<StopOrder>[], adopted: StopOrder | undefined, key: string): void {
+    const { clock, timeoutMs } = this.#options;
     for (const pending of late) {
       const cleanup = pending.then(
         async (order) => {
@@ -242,7 +248,12 @@ export class ExchangeGateway {
         },
         () => {},
       );
-      this.#options.track(cleanup.catch(() => {}));
+      let timer: unknown;
+      const abandoned = new Promise<void>((resolve) => {
+        timer = clock.setTimeout(resolve, timeoutMs);
+        unref(timer);
+      });
+      this.#options.track(Promise.race([cleanup.catch(() => {}), abandoned]).finally(() => clock.clearTimeout(timer)));
     }
   }
 

@@ -15,6 +15,7 @@ import { ClientOrderIdUsedError, OrderNotFoundError, TrailingStopError, WouldTri
 import { clientOrderIdFor } from '../domain/client-order-id.js';
 import type { ExchangeGateway } from './gateway.js';
 import type { StopEntry, VenueSync } from '../stop/stop-entry.js';
+import { unref } from '../domain/timers.js';
 
 /** Outcome of a store write made for a stop. */
 export type WriteOutcome = 'written' | 'conflict' | 'gone';
@@ -312,12 +313,5 @@ export class StopSynchronizer implements VenueSync {
     if (this.#timer === undefined) return;
     this.#context.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-  }
-}
-
-/** Lets the process exit while only a throttle timer is pending. */
-function unref(handle: unknown): void {
-  if (typeof handle === 'object' && handle !== null && 'unref' in handle) {
-    (handle as { unref(): void }).unref();
   }
 }
