@@ -242,22 +242,23 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
    * stop price, detects triggers, and schedules exchange moves. Synchronous; allocates nothing
    * when no stop changes. A `timestamp` older than the newest seen for the symbol is ignored
    * (stale tick). Throws a {@link ValidationError} for a price that is not a positive finite number.
+   * After `close()` prices are ignored: a closed registry starts no exchange call.
    */
   updatePrice(symbol: string, price: number, timestamp?: number): void {
     if (!(price > 0 && price < Number.POSITIVE_INFINITY)) throw invalidNumber('price', price);
-    this.#prices.update(symbol, price, timestamp);
+    if (!this.#closed) this.#prices.update(symbol, price, timestamp);
   }
 
   /**
    * Feeds a new ATR to a stop trailing by `atr`: a smaller ATR tightens the stop, a larger one
-   * never loosens it.
+   * never loosens it. Ignored after `close()`.
    */
   updateAtr(key: string, atr: number): void {
     if (checkNumber('atr', atr, positive) !== undefined) throw invalidNumber('atr', atr, key);
     const entry = this.#book.get(key);
     if (entry === undefined) throw new NotFoundError(key);
     if (entry.parameters.distanceKind !== 'atr') throw new ValidationError('atr', `The stop for ${key} does not trail by ATR`, { key });
-    if (entry.live) this.#prices.updateAtr(entry, atr);
+    if (entry.live && !this.#closed) this.#prices.updateAtr(entry, atr);
   }
 
   /**

@@ -34,3 +34,17 @@ describe('reliability (issue 10)', () => {
     expect(closed).toBe(true);
   });
 });
+
+describe('reliability (issue 10), after close', () => {
+  it('5: updatePrice() after close() places and cancels nothing', async () => {
+    const { registry, exchange } = makeRegistry();
+    await registry.create(longSpec({ activationPercent: 0, callbackPercent: 1, minUpdateIntervalMs: 0, minImprovementPercent: 0 }));
+    await registry.onIdle();
+    await registry.close();
+    const calls = { ...exchange.calls };
+    registry.updatePrice('BTCUSDT', 120);
+    registry.updatePrice('BTCUSDT', 50);
+    await registry.onIdle();
+    expect(exchange.calls).toEqual(calls);
+  });
+});
