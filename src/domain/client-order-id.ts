@@ -1,5 +1,5 @@
 /**
- * Deterministic client order ids (DESIGN.md section 4): derived from the key, the position
+ * Deterministic client order ids (docs/design.md section 4): derived from the key, the position
  * identity and a sequence number, so a retry after a timeout reuses the id and the venue
  * deduplicates it. Charset `[A-Za-z0-9_-]`, accepted by Binance, Bybit and most ccxt venues.
  *

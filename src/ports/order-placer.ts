@@ -114,7 +114,7 @@ export interface PlacerCapabilities {
   readonly cancelBeforePlace?: boolean;
 }
 
-/** The exchange port (DESIGN.md section 5). */
+/** The exchange port (docs/design.md section 5). */
 export interface OrderPlacer {
   /** Optional description of the venue's limits. */
   readonly capabilities?: PlacerCapabilities;

@@ -77,7 +77,7 @@ export interface StateStoreCapabilities {
   readonly shared?: boolean;
 }
 
-/** The persistence port (DESIGN.md section 5). */
+/** The persistence port (docs/design.md section 5). */
 export interface StateStore {
   /** Optional description of the store. */
   readonly capabilities?: StateStoreCapabilities;

@@ -1,7 +1,7 @@
 /**
  * The `OrderPlacer` conformance suite (vitest). `PaperExchange` and `CcxtOrderPlacer` (over a
  * scripted Binance and Bybit) pass it; run it on your own placer to check it keeps the contract the
- * registry relies on (DESIGN.md section 5): idempotent placement by client order id, cancel of a
+ * registry relies on (docs/design.md section 5): idempotent placement by client order id, cancel of a
  * gone order succeeds, lookup by client order id, an exact list of live stops, amend where declared.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * The `StateStore` conformance suite (vitest). Every adapter in this package passes it; run it on
- * your own store to check it keeps the contract the registry relies on (DESIGN.md section 5).
+ * your own store to check it keeps the contract the registry relies on (docs/design.md section 5).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
