@@ -36,6 +36,16 @@ export interface CreateStopSpec extends TrailingParameters {
   readonly stopLossPercent?: number;
   /** Price grid of the market; stops are aligned to it. */
   readonly tickSize?: number;
+  /**
+   * `false` makes a fixed stop: the initial stop never trails (breakeven, if set, still moves it
+   * once). Needs `initialStopPrice` or `stopLossPercent`; takes no activation or distance of its
+   * own (a registry default is ignored), and no mode `'native'` (a registry default of `'native'`
+   * becomes `'exchange'`). Default `true`.
+   *
+   * Resolved as an activation price no price reaches (`Number.MAX_VALUE` for a long,
+   * `Number.MIN_VALUE` for a short), so a stored fixed stop needs no field of its own.
+   */
+  readonly trailing?: boolean;
 }
 
 /** A spec after validation. */
@@ -60,8 +70,21 @@ const specNames = new Set<string>([
   'initialStopPrice',
   'stopLossPercent',
   'tickSize',
+  'trailing',
   ...trailingParameterNames,
 ]);
+
+/** The parameters that only a trailing stop reads: a fixed stop (`trailing: false`) refuses them. */
+const trailingOnlyNames = [
+  'activationPercent',
+  'activationPrice',
+  'callbackPercent',
+  'callbackAmount',
+  'callbackTicks',
+  'atr',
+  'atrMultiplier',
+  'steps',
+] as const satisfies readonly (keyof TrailingParameters)[];
 
 /** Longest key, symbol or position id accepted. */
 export const maxIdentifierLength = 128;
@@ -112,12 +135,33 @@ export function validateCreateSpec(spec: unknown, defaults: TrailingParameters):
     if (error instanceof ValidationError) throw new ValidationError(error.field, error.message, { key });
     throw error;
   }
+  const trailing = checkTrailing(input, initialStopPrice, key);
   const parameters = resolveTrailingParameters(input, defaults, {
     side: input.side,
     entryPrice: input.entryPrice,
     tickSize: input.tickSize,
+    trailing,
   });
   return { key, symbol, side: input.side, entryPrice: input.entryPrice, quantity: input.quantity, positionId, initialStopPrice, parameters };
+}
+
+/** Checks `trailing` and what a fixed stop needs; returns whether the stop trails. */
+function checkTrailing(input: CreateStopSpec, initialStopPrice: number | undefined, key: string): boolean {
+  if (input.trailing === undefined || input.trailing === true) return true;
+  if (input.trailing !== false) {
+    throw new ValidationError('trailing', `Expected \`trailing\` to be a boolean, got ${describeValue(input.trailing)}`, { key });
+  }
+  if (initialStopPrice === undefined) {
+    throw new ValidationError('trailing', 'A fixed stop (`trailing: false`) needs `initialStopPrice` or `stopLossPercent`', { key });
+  }
+  const conflicting = trailingOnlyNames.find((name) => input[name] !== undefined);
+  if (conflicting !== undefined) {
+    throw new ValidationError(conflicting, `\`${conflicting}\` has no effect on a fixed stop (\`trailing: false\`): remove it, or let the stop trail`, { key });
+  }
+  if (input.mode === 'native') {
+    throw new ValidationError('mode', "Mode 'native' trails on the venue; a fixed stop (`trailing: false`) takes mode 'exchange' or 'emulated'", { key });
+  }
+  return false;
 }
 
 function checkIdentifier(field: string, value: unknown): string {

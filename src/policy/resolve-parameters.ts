@@ -111,14 +111,31 @@ function validateSteps(steps: unknown, field: string): void {
 }
 
 /**
+ * The activation price of a fixed stop (`trailing: false`): one no price reaches, and finite, so a
+ * stored record keeps it through JSON. A long activates at or above it, a short at or below it.
+ */
+export function fixedStopActivationPrice(side: PositionSide): number {
+  return side === 'long' ? Number.MAX_VALUE : Number.MIN_VALUE;
+}
+
+/** True when `parameters` describe a fixed stop (resolved from `trailing: false`). */
+export function isFixedStop(side: PositionSide, parameters: ResolvedTrailingParameters): boolean {
+  return parameters.activationPrice === fixedStopActivationPrice(side);
+}
+
+/**
  * Merges a stop's parameters over the registry's defaults and resolves them for a position.
- * Both sets must have passed {@link validateTrailingParameters}.
+ * Both sets must have passed {@link validateTrailingParameters}. With `position.trailing` false
+ * (a fixed stop, whose spec holds no activation or distance), the activation price is
+ * {@link fixedStopActivationPrice}, a default distance that cannot resolve (ticks without a tick
+ * size) falls back to the library's, and a default mode `'native'` becomes `'exchange'`.
  */
 export function resolveTrailingParameters(
   own: TrailingParameters,
   defaults: TrailingParameters,
-  position: { side: PositionSide; entryPrice: number; tickSize: number | undefined },
+  position: { side: PositionSide; entryPrice: number; tickSize: number | undefined; trailing?: boolean },
 ): ResolvedTrailingParameters {
+  const trailing = position.trailing !== false;
   const ownsDistance = distanceNames.some((name) => own[name] !== undefined);
   const distanceSource = ownsDistance ? own : defaults;
   const ownsActivation = own.activationPercent !== undefined || own.activationPrice !== undefined;
@@ -127,7 +144,9 @@ export function resolveTrailingParameters(
 
   const direction = position.side === 'long' ? 1 : -1;
   let activationPrice: number;
-  if (activationSource.activationPrice !== undefined) {
+  if (!trailing) {
+    activationPrice = fixedStopActivationPrice(position.side);
+  } else if (activationSource.activationPrice !== undefined) {
     activationPrice = activationSource.activationPrice;
   } else {
     const percent = activationSource.activationPercent ?? defaultTrailingParameters.activationPercent;
@@ -146,7 +165,7 @@ export function resolveTrailingParameters(
   } else if (distanceSource.callbackAmount !== undefined) {
     distanceKind = 'amount';
     distanceValue = distanceSource.callbackAmount;
-  } else if (distanceSource.callbackTicks !== undefined) {
+  } else if (distanceSource.callbackTicks !== undefined && (trailing || position.tickSize !== undefined)) {
     distanceKind = 'ticks';
     distanceValue = distanceSource.callbackTicks;
     if (position.tickSize === undefined) {
@@ -178,10 +197,17 @@ export function resolveTrailingParameters(
     breakevenAtPercent,
     breakevenOffsetPercent,
     tickSize: position.tickSize ?? null,
-    mode: pick('mode') ?? defaultTrailingParameters.mode,
+    mode: resolveMode(own.mode, defaults.mode, trailing),
     minUpdateIntervalMs: pick('minUpdateIntervalMs') ?? defaultTrailingParameters.minUpdateIntervalMs,
     minImprovementPercent: pick('minImprovementPercent') ?? defaultTrailingParameters.minImprovementPercent,
     emergencyImprovementPercent: pick('emergencyImprovementPercent') ?? defaultTrailingParameters.emergencyImprovementPercent,
     closeOnGap: pick('closeOnGap') ?? defaultTrailingParameters.closeOnGap,
   };
+}
+
+/** The stop's own mode, else the default one; a fixed stop cannot trail natively, so it takes 'exchange' then. */
+function resolveMode(own: StopMode | undefined, fallback: StopMode | undefined, trailing: boolean): StopMode {
+  if (own !== undefined) return own;
+  if (fallback === 'native' && !trailing) return 'exchange';
+  return fallback ?? defaultTrailingParameters.mode;
 }
