@@ -10,11 +10,16 @@ import type { ValidatedSpec } from '../policy/create-spec.js';
 /**
  * Returns `spec` with its mode fitted to `placer`: `native` falls back to `exchange` when the
  * placer has no native trailing orders. Throws {@link UnsupportedError} or {@link ValidationError}
- * when the placer cannot serve the mode asked for.
+ * when the placer cannot serve the mode asked for, or does not know the symbol (`knowsSymbol`).
  */
 export function fitSpecToPlacer(spec: ValidatedSpec, placer: OrderPlacer): ValidatedSpec {
   const parameters = spec.parameters;
   const key = spec.key;
+  if (placer.knowsSymbol !== undefined && !placer.knowsSymbol(spec.symbol)) {
+    throw new ValidationError('symbol', `The placer's venue does not trade \`symbol\` ${JSON.stringify(spec.symbol)}: use the venue's symbol form`, {
+      key,
+    });
+  }
   if (parameters.mode === 'emulated' && placer.closePosition === undefined) {
     throw new UnsupportedError('Emulated mode needs a placer with `closePosition`', { key });
   }

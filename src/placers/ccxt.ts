@@ -2,15 +2,18 @@
  * `CcxtOrderPlacer`: an {@link OrderPlacer} over a ccxt exchange instance that the caller creates
  * and configures (keys, sandbox, proxies, rate limiting). The adapter never imports ccxt: it
  * describes the few members it uses as {@link CcxtExchangeLike}, so the core package carries no
- * dependency on ccxt and any ccxt >= 4.5.24 instance fits.
+ * dependency on ccxt.
  *
- * What it does per venue (declared, not guessed):
+ * Each venue is served by a profile, verified offline against a real ccxt instance whose HTTP
+ * layer answers as the venue's documentation shows (ccxt `verifiedCcxtVersions`). An exchange
+ * without a profile is refused at construction; pass a {@link VenueProfile} of your own as
+ * `options.profile` to use another one.
  *
- * | venue                      | stop order                               | amend in place | native trailing |
- * | -------------------------- | ---------------------------------------- | -------------- | --------------- |
- * | `binanceusdm` / `binance`  | algo-order service, `STOP_MARKET`        | no             | 0.1-10 %        |
- * | `bybit`                    | `/v5/order/create` conditional `Market`  | yes            | no              |
- * | any other ccxt venue       | unified `stopLossPrice` / `triggerPrice` | no             | if `has` says   |
+ * | profile   | ccxt ids                   | stop order                                   | amend | native trailing |
+ * | --------- | -------------------------- | -------------------------------------------- | ----- | --------------- |
+ * | `binance` | `binanceusdm`, `binance`   | algo service `STOP_MARKET`, `clientAlgoId`   | no    | 0.1-10 %        |
+ * | `bybit`   | `bybit`                    | `/v5/order/create` conditional, `orderLinkId`| yes   | no              |
+ * | `okx`     | `okx`                      | `order-algo` `conditional` SL, `algoClOrdId` | no    | no              |
  *
  * Errors are mapped by ccxt error class (read from the error's prototype chain and `name`, so no
  * `instanceof` against ccxt's classes is needed) and by the venue's own error code where ccxt's
@@ -20,5 +23,9 @@
  * @packageDocumentation
  */
 export { CcxtOrderPlacer } from './ccxt/placer.js';
-export type { CcxtExchangeLike, CcxtMarketLike, CcxtOrderLike, CcxtOrderPlacerOptions, TriggerPriceType } from './ccxt/exchange.js';
+export type { CcxtExchangeLike, CcxtMarketLike, CcxtOrderLike } from './ccxt/exchange.js';
+export type { CcxtOrderPlacerOptions } from './ccxt/options.js';
 export { SanitizedCcxtError } from './ccxt/errors.js';
+export type { TriggerPriceType, VenueErrorCodes, VenueLookup, VenueProfile, VenueStop, VenueStopCall } from './ccxt/venue-profile.js';
+export { supportedExchangeIds, venueProfiles, verifiedCcxtVersions } from './ccxt/venues.js';
+export { alphanumericIds, hexIds, lowercaseIds, sameIds, type ClientOrderIdCodec } from './ccxt/client-order-ids.js';

@@ -30,6 +30,12 @@ export interface StopOrderRequest {
    * order, never a second one: that is what makes retries after a timeout safe (I7).
    */
   readonly clientOrderId: string;
+  /**
+   * The last price the registry was fed for `symbol` when it built this request, if any. Venues
+   * whose market orders need a price to bound slippage (Hyperliquid: ccxt computes the limit of a
+   * triggered market order from it) use it; others ignore it. Finite and > 0 when present.
+   */
+  readonly referencePrice?: number;
 }
 
 /** A stop order as the venue knows it. */
@@ -153,4 +159,12 @@ export interface OrderPlacer {
 
   /** Closes the position with a reduce-only market order (emulated mode, gap path). */
   closePosition?(request: ClosePositionRequest, options: PlacerCallOptions): Promise<void>;
+
+  /**
+   * Whether the venue trades `symbol`, answered synchronously from what the placer has loaded
+   * (ccxt: its markets). Called by `create()` before any I/O, so a symbol in the wrong form
+   * (`BTCUSDT` for `BTC/USDT:USDT`) is refused at once. Return `true` when the placer cannot
+   * tell yet (markets not loaded); absent means every symbol is accepted.
+   */
+  knowsSymbol?(symbol: string): boolean;
 }

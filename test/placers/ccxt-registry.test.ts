@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { TrailingStopRegistry } from '../../src/index.js';
 import { CcxtOrderPlacer } from '../../src/placers/ccxt.js';
 import { scriptedBinanceUsdm, scriptedBybit, type ScriptedVenue } from '../support/scripted-venue.js';
+import { scriptedOkx, type OkxVenue } from '../support/ccxt-okx.js';
 
 const symbol = 'BTC/USDT:USDT';
 const spec = {
@@ -75,6 +76,68 @@ describe('TrailingStopRegistry over CcxtOrderPlacer', () => {
       expect(venue.openOrders()).toHaveLength(1);
       await registry.remove(symbol);
       expect(venue.openOrders()).toEqual([]);
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
+/** A scripted venue of a profiled exchange, as the registry tests below need it. */
+interface VenueCase {
+  readonly name: string;
+  readonly make: () => { exchange: ConstructorParameters<typeof CcxtOrderPlacer>[0]; venue: ScriptedVenue & { openOrders(): unknown[] } };
+  /** The venue symbol its prices are set under. */
+  readonly venueSymbol: string;
+  /** The trigger price of the one live order, as the venue stores it. */
+  readonly liveTrigger: (venue: ScriptedVenue & { openOrders(): unknown[] }) => string;
+  /** Requests that place a stop / cancel one, as `METHOD path`. */
+  readonly place: string;
+  readonly cancel: string;
+}
+
+const venueCases: VenueCase[] = [
+  {
+    name: 'okx',
+    make: scriptedOkx,
+    venueSymbol: 'BTC-USDT-SWAP',
+    liveTrigger: (venue) => (venue as OkxVenue).openOrders()[0]!.slTriggerPx,
+    place: 'POST /api/v5/trade/order-algo',
+    cancel: 'POST /api/v5/trade/cancel-algos',
+  },
+];
+
+describe.each(venueCases)('TrailingStopRegistry over CcxtOrderPlacer on $name', (venueCase) => {
+  it('each move places the new stop before cancelling the old one, leaving exactly one stop', async () => {
+    const { exchange, venue } = venueCase.make();
+    const registry = new TrailingStopRegistry({ placer: new CcxtOrderPlacer(exchange, { symbols: [symbol] }), minUpdateIntervalMs: 0 });
+    try {
+      await registry.create(spec);
+      for (const price of [101, 102, 105]) {
+        venue.setPrice(venueCase.venueSymbol, price);
+        registry.updatePrice(symbol, price);
+        await registry.onIdle();
+      }
+      const writes = venue.requests
+        .map((request) => `${request.method} ${request.path}`)
+        .filter((route) => route === venueCase.place || route === venueCase.cancel);
+      expect(writes[0]).toBe(venueCase.place);
+      expect(writes.length).toBeGreaterThan(2);
+      for (let index = 1; index < writes.length; index += 2) expect(writes.slice(index, index + 2)).toEqual([venueCase.place, venueCase.cancel]);
+      expect(venue.openOrders()).toHaveLength(1);
+      expect(venueCase.liveTrigger(venue)).toBe('103.9');
+      await registry.remove(symbol);
+      expect(venue.openOrders()).toEqual([]);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('create() with a symbol the markets do not know rejects with ValidationError before any I/O', async () => {
+    const { exchange, venue } = venueCase.make();
+    const registry = new TrailingStopRegistry({ placer: new CcxtOrderPlacer(exchange) });
+    try {
+      await expect(registry.create({ ...spec, symbol: 'BTCUSDT' })).rejects.toMatchObject({ name: 'ValidationError', field: 'symbol' });
+      expect(venue.requests).toEqual([]);
     } finally {
       await registry.close();
     }

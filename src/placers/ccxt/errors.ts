@@ -104,6 +104,21 @@ export function ccxtErrorClasses(error: unknown): string[] {
   return names;
 }
 
+/**
+ * The JSON response body a ccxt error message embeds (ccxt raises `<exchange id> <body>`), or
+ * `undefined` when the message carries none.
+ */
+export function embeddedBody(message: string): unknown {
+  for (let start = message.indexOf('{'); start >= 0; start = message.indexOf('{', start + 1)) {
+    try {
+      return JSON.parse(message.slice(start)) as unknown;
+    } catch {
+      // not the body's start (or not JSON): try the next brace
+    }
+  }
+  return undefined;
+}
+
 /** The venue's error code from a ccxt message that embeds the response body. */
 export function venueErrorCode(message: string): string | undefined {
   const match = /"(?:retCode|ret_code|code)"\s*:\s*"?(-?\d+)"?/.exec(message);

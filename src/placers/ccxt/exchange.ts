@@ -1,10 +1,7 @@
 /**
  * The subset of ccxt the adapter uses, described as interfaces so the package never imports
- * ccxt (not even its types): a real ccxt exchange instance, order and market fit them. Also the
- * adapter's options.
+ * ccxt (not even its types): a real ccxt exchange instance, order and market fit them.
  */
-import type { Clock } from '../../ports/clock.js';
-import type { Logger } from '../../ports/logger.js';
 
 /**
  * The fields of a ccxt order structure the adapter reads. ccxt's `Order` type fits.
@@ -37,6 +34,8 @@ export interface CcxtOrderLike {
   readonly stopLossPrice?: number | undefined;
   /** Whether the order only reduces a position. */
   readonly reduceOnly?: boolean | undefined;
+  /** The venue's raw order, as ccxt received it (read where ccxt's parse drops a field). */
+  readonly info?: unknown;
 }
 
 /**
@@ -53,6 +52,12 @@ export interface CcxtMarketLike {
   readonly symbol: string;
   /** Precision of amounts and prices, in the exchange's `precisionMode` (tick sizes for Binance and Bybit). */
   readonly precision: { readonly amount?: number | undefined; readonly price?: number | undefined };
+  /** True for swaps and futures: ccxt amounts are then in contracts. */
+  readonly contract?: boolean | undefined;
+  /** Base units per contract (OKX BTC-USDT-SWAP: 0.01). */
+  readonly contractSize?: number | undefined;
+  /** Order limits; `amount.min` is the smallest order in contracts. */
+  readonly limits?: { readonly amount?: { readonly min?: number | undefined } | undefined } | undefined;
 }
 
 /**
@@ -130,6 +135,20 @@ export interface CcxtExchangeLike {
     limit?: number,
     params?: Record<string, unknown>,
   ): Promise<CcxtOrderLike[]>;
+  /** ccxt unified `fetchClosedOrders` (used by profiles whose lookup searches history). */
+  fetchClosedOrders?(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<CcxtOrderLike[]>;
+  /** ccxt unified `fetchCanceledOrders` (used by profiles whose lookup searches history). */
+  fetchCanceledOrders?(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<CcxtOrderLike[]>;
   /** ccxt unified `editOrder` (used only where the venue profile says it moves a stop in place). */
   editOrder?(
     id: string,
@@ -140,50 +159,4 @@ export interface CcxtExchangeLike {
     price?: number,
     params?: Record<string, unknown>,
   ): Promise<CcxtOrderLike>;
-}
-
-// Options
-
-/**
- * Which price triggers the stop: `mark` (mark price, resists wicks on thin books), `last` (last
- * traded price) or `index` (Bybit only).
- */
-export type TriggerPriceType = 'mark' | 'last' | 'index';
-
-/** Options of {@link CcxtOrderPlacer}; all optional. */
-export interface CcxtOrderPlacerOptions {
-  /**
-   * Which price triggers the stop, mapped per venue (Binance `workingType` `MARK_PRICE` /
-   * `CONTRACT_PRICE`; Bybit `triggerBy` `MarkPrice` / `LastPrice` / `IndexPrice`). Default: not
-   * sent, so the venue's default applies (last/contract price on both).
-   */
-  readonly triggerPriceType?: TriggerPriceType;
-  /**
-   * The account is in hedge mode (two positions per symbol): orders carry ccxt's `hedged: true`,
-   * which sets Binance `positionSide` / Bybit `positionIdx` instead of `reduceOnly`. Default false.
-   */
-  readonly hedged?: boolean;
-  /**
-   * Move stops in place where the venue can (Bybit). `false` forces make-before-break everywhere.
-   * `true` on a venue that cannot move a conditional order in place throws. Default: the venue's ability.
-   */
-  readonly amend?: boolean;
-  /** Symbols `openStops()` scans in addition to those this placer has used. Default: none. */
-  readonly symbols?: readonly string[];
-  /**
-   * Extra venue parameters merged into every order this placer creates, e.g. `{ positionIdx: 1 }`.
-   * Default: none.
-   */
-  readonly params?: Readonly<Record<string, unknown>>;
-  /** Longest client order id the venue accepts. Default: the venue profile's (36). */
-  readonly clientOrderIdMaxLength?: number;
-  /**
-   * Callback-rate limits of native trailing orders, for venues without a profile whose ccxt
-   * `has.createTrailingPercentOrder` is true. Default: Binance 0.1-10, otherwise not declared.
-   */
-  readonly trailingCallbackPercent?: { readonly min: number; readonly max: number };
-  /** Where mapped venue errors are reported (sanitized). Default: silent. */
-  readonly logger?: Logger;
-  /** Clock used to turn a venue's "banned until <time>" into `retryAfterMs`. Default: the system clock. */
-  readonly clock?: Clock;
 }

@@ -15,7 +15,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import { SanitizedCcxtError, ccxtErrorClasses, redact, venueErrorCode } from './errors.js';
 import type { CcxtExchangeLike } from './exchange.js';
-import type { VenueProfile } from './venues.js';
+import type { VenueProfile } from './venue-profile.js';
 
 /** The operations this adapter performs, as they appear in error messages and logs. */
 export type Operation = 'placeStop' | 'cancelStop' | 'amendStop' | 'findStop' | 'openStops' | 'placeTrailingStop' | 'closePosition';
@@ -50,7 +50,7 @@ export function classifyFailure(context: FailureContext, operation: Operation, t
   const classes = ccxtErrorClasses(error);
   const rawMessage = error instanceof Error ? error.message : String(error);
   const message = redact(rawMessage, secretsOf(exchange));
-  const venueCode = venueErrorCode(rawMessage);
+  const venueCode = profile.errorCodeOf ? profile.errorCodeOf(rawMessage) : venueErrorCode(rawMessage);
   const cause = new SanitizedCcxtError(classes[0] ?? 'Error', message, classes, venueCode);
   const has = (name: string) => classes.includes(name);
   const codes = profile.codes;
@@ -61,7 +61,7 @@ export function classifyFailure(context: FailureContext, operation: Operation, t
   else if (has('DuplicateOrderId') || codeIn(codes.duplicateClientOrderId)) kind = 'duplicate';
   else if (has('OrderNotFound') || codeIn(codes.gone)) kind = 'gone';
   else if (codeIn(codes.nothingToReduce)) kind = 'nothingToReduce';
-  else if (has('RateLimitExceeded') || has('DDoSProtection') || has('InvalidNonce')) kind = 'refused';
+  else if (codeIn(codes.rateLimited) || has('RateLimitExceeded') || has('DDoSProtection') || has('InvalidNonce')) kind = 'refused';
   else if (codeIn(codes.unknownOutcome) || has('NetworkError') || has('OperationFailed')) kind = 'unavailable';
   else if (has('BaseError')) kind = 'rejected';
   else kind = 'unavailable'; // not a ccxt error (a bug, a parse failure): the request may have gone out

@@ -1,46 +1,51 @@
 /**
- * Finding this adapter's stops on the venue: one by client order id (the venue profile says how:
- * fetch the order, list open then finished orders, or list open orders) and all open ones on a
- * set of symbols.
+ * Finding this adapter's stops on the venue: one by client order id (the profile says how) and
+ * all open ones on a set of symbols, and the answer to a duplicate-id refusal (adopt the holder).
  */
 import { ClientOrderIdUsedError, ExchangeUnavailableError } from '../../errors.js';
 import type { FindStopQuery, StopOrder } from '../../ports/order-placer.js';
 import type { CcxtOrderLike } from './exchange.js';
 import { classifyFailure, type Failure, type FailureContext, type Operation } from './failures.js';
-import { isStopOrder, statusOf, toStopOrder } from './orders.js';
+import { clientOrderIdOf, isStopOrder, statusOf, toStopOrder, type OrderContext } from './orders.js';
 
 /** What lookups need of the placer. */
-export interface LookupContext extends FailureContext {
-  /** The account is in hedge mode (reduce-only flags are not reported there). */
-  readonly hedged: boolean;
-}
+export interface LookupContext extends FailureContext, OrderContext {}
 
 /**
- * The stop holding `query.clientOrderId`, open or finished, or `undefined` when the venue does
- * not know the id (or the order is not a stop). Markets must be loaded.
+ * The stop holding `query.clientOrderId` (the registry's id), open or finished, or `undefined`
+ * when the venue does not know the id (or the order is not a stop). Markets must be loaded.
  */
 export async function lookupStop(context: LookupContext, query: FindStopQuery): Promise<StopOrder | undefined> {
   const { exchange, profile } = context;
   const { symbol, clientOrderId } = query;
-  const matches = (order: CcxtOrderLike) => order.clientOrderId === clientOrderId && isStopOrder(order, context.hedged);
-  const found = (order: CcxtOrderLike | undefined) => (order === undefined ? undefined : toStopOrder(exchange.id, order));
+  const venueId = profile.clientOrderIds.encode(clientOrderId);
+  const matches = (order: CcxtOrderLike) => clientOrderIdOf(context, order) === clientOrderId && isStopOrder(order, context.hedged);
+  const found = (order: CcxtOrderLike | undefined) => (order === undefined ? undefined : toStopOrder(context, order));
+  const lookup = profile.lookup;
   try {
-    switch (profile.lookup) {
+    switch (lookup.kind) {
       case 'fetch-order': {
-        const order = await exchange.fetchOrder(clientOrderId, symbol, { ...profile.listParams, clientOrderId });
+        const order = await exchange.fetchOrder(venueId, symbol, { ...lookup.params, clientOrderId: venueId });
         return matches(order) ? found(order) : undefined;
       }
       case 'open-then-history': {
-        const byId = { ...profile.listParams, [profile.clientOrderIdParam]: clientOrderId };
+        const byId = { ...profile.listParams, [lookup.param]: venueId };
         const open = (await exchange.fetchOpenOrders(symbol, undefined, undefined, byId)).find(matches);
         if (open !== undefined) return found(open);
         if (exchange.has['fetchCanceledAndClosedOrders'] !== true || !exchange.fetchCanceledAndClosedOrders) return undefined;
         const finished = await exchange.fetchCanceledAndClosedOrders(symbol, undefined, undefined, byId);
         return found(finished.find(matches));
       }
-      case 'open-orders': {
-        const open = await exchange.fetchOpenOrders(symbol, undefined, undefined, { ...profile.listParams });
-        return found(open.find(matches));
+      case 'open-then-closed': {
+        const open = (await exchange.fetchOpenOrders(symbol, undefined, undefined, { ...profile.listParams })).find(matches);
+        if (open !== undefined) return found(open);
+        for (const method of ['fetchClosedOrders', 'fetchCanceledOrders'] as const) {
+          const fetch = exchange[method];
+          if (exchange.has[method] !== true || fetch === undefined) continue;
+          const order = (await fetch.call(exchange, symbol, undefined, undefined, { ...lookup.historyParams })).find(matches);
+          if (order !== undefined) return found(order);
+        }
+        return undefined;
       }
     }
   } catch (error) {
@@ -66,7 +71,7 @@ export async function listOpenStops(context: LookupContext, symbols: readonly st
     }
     for (const order of orders) {
       if (!isStopOrder(order, context.hedged) || statusOf(order.status) !== 'open' || order.id === undefined) continue;
-      result.set(order.id, toStopOrder(exchange.id, order));
+      result.set(order.id, toStopOrder(context, order));
     }
   }
   return [...result.values()];

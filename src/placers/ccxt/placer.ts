@@ -1,24 +1,21 @@
 /**
  * The `CcxtOrderPlacer` class: the {@link OrderPlacer} operations over a ccxt exchange instance,
- * each one call through {@link CcxtOrderPlacer} `#call` (abort handling, logging, typed errors).
- * Request checks, precision, order reading, lookups and failure classification live in the
+ * each one call through `#call` (abort handling, logging, typed errors). Request checks,
+ * precision, quantities, order reading, lookups and failure classification live in the
  * neighbouring modules; the venue differences in the venue profiles.
  */
 import { detachOnAbort } from '../../domain/abort.js';
-import type { CcxtExchangeLike, CcxtOrderPlacerOptions } from './exchange.js';
+import type { CcxtExchangeLike } from './exchange.js';
+import type { CcxtOrderPlacerOptions } from './options.js';
 import { configure } from './configuration.js';
-import type { VenueProfile } from './venues.js';
+import type { TriggerPriceType, VenueProfile } from './venue-profile.js';
 import { classifyFailure, type CallTarget, type Failure, type Operation } from './failures.js';
+import { cancelStopOrder } from './cancel.js';
 import { adoptHolderOf, listOpenStops, lookupStop, type LookupContext } from './lookup.js';
 import { toStopOrder } from './orders.js';
-import { fitToPrecision, type Rounding } from './precision.js';
-import {
-  checkCallbackRate,
-  positionParams,
-  requirePositive,
-  validateOrder,
-  type OrderFields,
-} from './requests.js';
+import { fitToPrecision } from './precision.js';
+import { toBaseQuantity, toVenueAmount } from './quantities.js';
+import { checkCallbackRate, positionParams, requirePositive, validateOrder, type OrderFields } from './requests.js';
 import type {
   ClosePositionRequest,
   FindStopQuery,
@@ -35,11 +32,12 @@ import { systemClock } from '../../ports/clock.js';
 import { AbortedError, TrailingStopError } from '../../errors.js';
 
 /**
- * An {@link OrderPlacer} over a ccxt exchange instance. See the module comment for what each venue
- * supports. Reduce-only stop-market orders are placed with ccxt's unified `stopLossPrice`, the
- * quantity fitted to the market's amount precision and the stop price to its price precision in
- * the protective direction (a sell stop rounds down, a buy stop rounds up), so rounding never
- * moves a stop towards the market.
+ * An {@link OrderPlacer} over a ccxt exchange instance of a venue with a profile (see the module
+ * comment of `trailing-stop-registry/ccxt` for the venues). Reduce-only stop-market orders go to
+ * the venue's conditional-order service as its profile says, the quantity converted to contracts
+ * and fitted down to the lot, the stop price fitted to the tick in the protective direction (a
+ * sell stop rounds down, a buy stop rounds up), so rounding never moves a stop towards the market.
+ * Every order it returns carries the registry's client order id and base-unit quantity.
  *
  * @example
  * ```ts
@@ -56,8 +54,14 @@ import { AbortedError, TrailingStopError } from '../../errors.js';
 export class CcxtOrderPlacer implements OrderPlacer {
   /** What the venue declares: client order id length, native trailing limits. */
   readonly capabilities: PlacerCapabilities;
-  /** The venue profile in use: `binance`, `bybit`, or `generic` for any other ccxt venue. */
-  readonly venue: 'binance' | 'bybit' | 'generic';
+  /** The name of the venue profile in use, e.g. `binance`, `bybit`, `okx`. */
+  readonly venue: string;
+  /** The price stops trigger on: the configured `triggerPriceType`, else the venue's default. */
+  readonly triggerPriceType: TriggerPriceType;
+  /** The instance's ccxt version (`Exchange.ccxtVersion`), if it reports one. */
+  readonly ccxtVersion: string | undefined;
+  /** False when the ccxt version is outside the range the profiles were verified with (a warning was logged). */
+  readonly ccxtVersionVerified: boolean;
 
   /**
    * Moves an open stop in place (Bybit `/v5/order/amend`). Absent (`undefined`, and not an own
@@ -94,15 +98,16 @@ export class CcxtOrderPlacer implements OrderPlacer {
   readonly #logger: Logger;
   /** What the lookup and failure modules read of this placer. */
   readonly #context: LookupContext;
-  readonly #triggerParams: Readonly<Record<string, string>>;
+  readonly #triggerParams: Readonly<Record<string, unknown>>;
   readonly #usedSymbols = new Set<string>();
   #marketsLoading: Promise<unknown> | undefined;
 
   /**
    * @param exchange A ccxt exchange instance, configured by the caller (keys, sandbox, options).
    * @param options See {@link CcxtOrderPlacerOptions}.
-   * @throws TypeError when an option does not fit the venue (e.g. `amend: true` on Binance) or
-   *   when a Binance instance comes from a ccxt older than 4.5.24.
+   * @throws TypeError for an exchange without a venue profile (the message lists the supported
+   *   ids and how to pass a `profile`), when an option does not fit the venue (e.g. `amend: true`
+   *   on Binance), or when a Binance instance comes from a ccxt older than 4.5.24.
    *
    * @example
    * ```ts
@@ -110,12 +115,12 @@ export class CcxtOrderPlacer implements OrderPlacer {
    * ```
    */
   constructor(exchange: CcxtExchangeLike, options: CcxtOrderPlacerOptions = {}) {
-    const configuration = configure(exchange, options);
+    this.#logger = options.logger ?? silentLogger;
+    const configuration = configure(exchange, options, this.#logger);
     const profile = configuration.profile;
     this.#exchange = exchange;
     this.#profile = profile;
     this.#options = options;
-    this.#logger = options.logger ?? silentLogger;
     this.#context = {
       exchange,
       profile,
@@ -124,6 +129,9 @@ export class CcxtOrderPlacer implements OrderPlacer {
       hedged: options.hedged === true,
     };
     this.venue = profile.name;
+    this.triggerPriceType = configuration.triggerPriceType;
+    this.ccxtVersion = configuration.ccxtVersion;
+    this.ccxtVersionVerified = configuration.ccxtVersionVerified;
     this.#triggerParams = configuration.triggerParams;
     this.capabilities = configuration.capabilities;
     if (configuration.amend) {
@@ -156,20 +164,30 @@ export class CcxtOrderPlacer implements OrderPlacer {
   async placeStop(request: StopOrderRequest, options: PlacerCallOptions): Promise<StopOrder> {
     this.#validateOrder('placeStop', request);
     requirePositive('stopPrice', request.stopPrice);
+    if (request.referencePrice !== undefined) requirePositive('referencePrice', request.referencePrice);
     return this.#call('placeStop', options, request, async () => {
       await this.#ensureMarkets();
-      const quantity = this.#fit(request.symbol, 'amount', request.quantity, 'down');
-      const stopPrice = this.#fit(request.symbol, 'price', request.stopPrice, request.side === 'sell' ? 'down' : 'up');
-      const stopKey = this.#profile.name !== 'generic' || this.#exchange.has['createStopLossOrder'] === true ? 'stopLossPrice' : 'triggerPrice';
+      const exchange = this.#exchange;
+      const amount = toVenueAmount(exchange, request.symbol, request.quantity);
+      const stopPrice = fitToPrecision(exchange, request.symbol, 'price', request.stopPrice, request.side === 'sell' ? 'down' : 'up');
+      const hedged = this.#options.hedged === true;
+      const call = this.#profile.stopOrder({
+        side: request.side,
+        amount: Number(amount),
+        stopPrice,
+        clientOrderId: this.#profile.clientOrderIds.encode(request.clientOrderId),
+        hedged,
+        referencePrice: request.referencePrice,
+      });
       try {
-        const order = await this.#exchange.createOrder(request.symbol, 'market', request.side, Number(quantity), undefined, {
+        const order = await exchange.createOrder(request.symbol, call.type, request.side, Number(amount), call.price, {
           ...this.#options.params,
           ...this.#triggerParams,
-          ...positionParams(this.#options.hedged === true),
-          [stopKey]: stopPrice,
-          clientOrderId: request.clientOrderId,
+          ...positionParams(hedged),
+          ...call.params,
         });
-        return toStopOrder(this.#exchange.id, order, { ...request, quantity: Number(quantity), stopPrice: Number(stopPrice) });
+        const quantity = toBaseQuantity(exchange, request.symbol, Number(amount));
+        return toStopOrder(this.#context, order, { ...request, quantity, stopPrice: Number(stopPrice) });
       } catch (error) {
         return this.#adoptOnDuplicate('placeStop', request, error, options);
       }
@@ -189,17 +207,7 @@ export class CcxtOrderPlacer implements OrderPlacer {
   cancelStop(order: StopOrder, options: PlacerCallOptions): Promise<void> {
     return this.#call('cancelStop', options, order, async () => {
       await this.#ensureMarkets();
-      const byClientOrderId = order.id === '' ? { [this.#profile.clientOrderIdParam]: order.clientOrderId } : {};
-      try {
-        await this.#exchange.cancelOrder(order.id === '' ? undefined : order.id, order.symbol, {
-          ...this.#profile.cancelParams,
-          ...byClientOrderId,
-        });
-      } catch (error) {
-        const failure = this.#failure('cancelStop', order, error);
-        if (failure.kind === 'gone') return;
-        throw failure.error;
-      }
+      await cancelStopOrder(this.#context, order);
     });
   }
 
@@ -240,6 +248,20 @@ export class CcxtOrderPlacer implements OrderPlacer {
   }
 
   /**
+   * Whether the loaded markets hold `symbol` (a unified ccxt symbol such as `BTC/USDT:USDT`);
+   * `true` while markets are not loaded yet. The registry asks before any I/O.
+   *
+   * @example
+   * ```ts
+   * placer.knowsSymbol('BTCUSDT'); // false on binanceusdm: the unified symbol is BTC/USDT:USDT
+   * ```
+   */
+  knowsSymbol(symbol: string): boolean {
+    const markets = this.#exchange.markets;
+    return markets === undefined || Object.prototype.hasOwnProperty.call(markets, symbol);
+  }
+
+  /**
    * Closes (part of) the position with a reduce-only market order carrying the client order id,
    * so a retried close cannot close twice. A duplicate client order id, or a venue that finds
    * nothing to reduce (Binance -2022, Bybit 110017), means the close already happened: resolves.
@@ -253,12 +275,12 @@ export class CcxtOrderPlacer implements OrderPlacer {
     this.#validateOrder('closePosition', request);
     return this.#call('closePosition', options, request, async () => {
       await this.#ensureMarkets();
-      const quantity = this.#fit(request.symbol, 'amount', request.quantity, 'down');
+      const amount = toVenueAmount(this.#exchange, request.symbol, request.quantity);
       try {
-        await this.#exchange.createOrder(request.symbol, 'market', request.side, Number(quantity), undefined, {
+        await this.#exchange.createOrder(request.symbol, 'market', request.side, Number(amount), undefined, {
           ...this.#options.params,
           ...positionParams(this.#options.hedged === true),
-          clientOrderId: request.clientOrderId,
+          clientOrderId: this.#profile.clientOrderIds.encode(request.clientOrderId),
         });
       } catch (error) {
         const failure = this.#failure('closePosition', request, error);
@@ -279,8 +301,10 @@ export class CcxtOrderPlacer implements OrderPlacer {
     requirePositive('stopPrice', stopPrice);
     return this.#call('amendStop', options, order, async () => {
       await this.#ensureMarkets();
-      const price = this.#fit(order.symbol, 'price', stopPrice, order.side === 'sell' ? 'down' : 'up');
-      const byClientOrderId = order.id === '' ? { [this.#profile.clientOrderIdParam]: order.clientOrderId } : {};
+      const price = fitToPrecision(this.#exchange, order.symbol, 'price', stopPrice, order.side === 'sell' ? 'down' : 'up');
+      const byClientId = this.#profile.cancelByClientOrderId;
+      const byClientOrderId =
+        order.id === '' && byClientId !== 'lookup' ? { [byClientId.param]: this.#profile.clientOrderIds.encode(order.clientOrderId) } : {};
       try {
         // ccxt's bybit editOrder defaults triggerBy to LastPrice: send the configured type again so
         // a mark-price stop stays a mark-price stop after the move.
@@ -307,23 +331,24 @@ export class CcxtOrderPlacer implements OrderPlacer {
     checkCallbackRate(this.#exchange.id, limits, request.callbackPercent);
     return this.#call('placeTrailingStop', options, request, async () => {
       await this.#ensureMarkets();
-      const quantity = this.#fit(request.symbol, 'amount', request.quantity, 'down');
+      const amount = toVenueAmount(this.#exchange, request.symbol, request.quantity);
       // The activation price must be reached before trailing starts; rounding it towards the
       // position's profit side (away from entry) never starts trailing early.
       const activation =
         request.activationPrice === undefined
           ? undefined
-          : this.#fit(request.symbol, 'price', request.activationPrice, request.side === 'sell' ? 'up' : 'down');
+          : fitToPrecision(this.#exchange, request.symbol, 'price', request.activationPrice, request.side === 'sell' ? 'up' : 'down');
       try {
-        const order = await this.#exchange.createOrder(request.symbol, 'market', request.side, Number(quantity), undefined, {
+        const order = await this.#exchange.createOrder(request.symbol, 'market', request.side, Number(amount), undefined, {
           ...this.#options.params,
           ...this.#triggerParams,
           ...positionParams(this.#options.hedged === true),
           trailingPercent: request.callbackPercent,
           ...(activation === undefined ? {} : { trailingTriggerPrice: activation }),
-          clientOrderId: request.clientOrderId,
+          clientOrderId: this.#profile.clientOrderIds.encode(request.clientOrderId),
         });
-        return toStopOrder(this.#exchange.id, order, { ...request, quantity: Number(quantity), stopPrice: 0 });
+        const quantity = toBaseQuantity(this.#exchange, request.symbol, Number(amount));
+        return toStopOrder(this.#context, order, { ...request, quantity, stopPrice: 0 });
       } catch (error) {
         return this.#adoptOnDuplicate('placeTrailingStop', request, error, options);
       }
@@ -384,10 +409,6 @@ export class CcxtOrderPlacer implements OrderPlacer {
       throw error;
     });
     return this.#marketsLoading;
-  }
-
-  #fit(symbol: string, kind: 'amount' | 'price', value: number, rounding: Rounding): string {
-    return fitToPrecision(this.#exchange, symbol, kind, value, rounding);
   }
 
   #validateOrder(operation: Operation, request: OrderFields): void {

@@ -4,8 +4,7 @@
  */
 import { ExchangeRejectedError, ValidationError } from '../../errors.js';
 import { describeValue } from '../../domain/validation.js';
-import type { TriggerPriceType } from './exchange.js';
-import type { VenueProfile } from './venues.js';
+import type { TriggerPriceType, VenueProfile } from './venue-profile.js';
 
 /** The fields every order request shares. */
 export interface OrderFields {
@@ -35,10 +34,11 @@ export function validateOrder(
   }
   requirePositive('quantity', request.quantity);
   const id = request.clientOrderId;
-  if (typeof id !== 'string' || id.length === 0 || id.length > maxLength || !profile.clientOrderIdCharacters.test(id)) {
+  const characters = profile.clientOrderIds.characters;
+  if (typeof id !== 'string' || id.length === 0 || id.length > maxLength || !characters.test(id)) {
     throw new ValidationError(
       'clientOrderId',
-      `Expected \`clientOrderId\` for ${operation} on ${exchangeId} to be 1-${maxLength} characters of ${profile.clientOrderIdCharacters.source.slice(1, -2)}, got ${describeValue(id)}`,
+      `Expected \`clientOrderId\` for ${operation} on ${exchangeId} to be 1-${maxLength} characters of ${characters.source.slice(1, -2)}, got ${describeValue(id)}`,
     );
   }
 }
@@ -76,11 +76,11 @@ export function resolveTriggerParams(
   exchangeId: string,
   profile: VenueProfile,
   type: TriggerPriceType | undefined,
-): Readonly<Record<string, string>> {
+): Readonly<Record<string, unknown>> {
   if (type === undefined) return {};
-  const params = profile.triggerPriceTypeParams?.[type];
+  const params = profile.triggerPriceTypeParams[type];
   if (params === undefined) {
-    const accepted = profile.triggerPriceTypeParams ? Object.keys(profile.triggerPriceTypeParams).join("', '") : '';
+    const accepted = Object.keys(profile.triggerPriceTypeParams).join("', '");
     throw new TypeError(
       accepted === ''
         ? `Expected \`triggerPriceType\` to be unset for ${exchangeId}: no mapping is known; pass the venue's own parameter through \`params\``
