@@ -94,13 +94,22 @@ export interface ResolvedTrailingParameters {
 
 /** The library's defaults for everything a registry does not set. */
 export const defaultTrailingParameters = {
+  /** Trailing starts once the price is 1% in profit. */
   activationPercent: 1,
+  /** The stop trails 0.5% behind the best price. */
   callbackPercent: 0.5,
+  /** An ATR distance is 2 x ATR. */
   atrMultiplier: 2,
+  /** Breakeven moves the stop to the entry price exactly. */
   breakevenOffsetPercent: 0,
+  /** A resting stop order on the venue, moved as the price runs. */
   mode: 'exchange',
+  /** At most one venue move per second per stop. */
   minUpdateIntervalMs: 1_000,
+  /** Moves smaller than 0.05% wait for a larger one. */
   minImprovementPercent: 0.05,
+  /** A tightening of 1% or more moves at once, throttle or not. */
   emergencyImprovementPercent: 1,
+  /** A gap past a stop the venue does not hold yet is reported, not closed by market order. */
   closeOnGap: false,
 } as const satisfies TrailingParameters;
