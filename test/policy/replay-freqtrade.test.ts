@@ -4,6 +4,7 @@ import { replayCandles, type Candle, type ReplaySpec } from '../../src/policy/re
 import { ratioFromPercent, roundProfitRatio, stopOnTickGrid } from '../../src/policy/replay/freqtrade-numbers.js';
 import { derivedCases, freqtradeCases } from './freqtrade-cases.js';
 import { specFromFreqtrade } from './freqtrade-mapping.js';
+import { freqtradeReferences } from './freqtrade-references.js';
 
 const freqtrade = (spec: ReplaySpec, candles: readonly Candle[]) => replayCandles(spec, candles, { order: 'freqtrade' });
 
@@ -81,6 +82,19 @@ describe("order 'freqtrade': rules the ported cases leave out", () => {
     const wider = replayCandles({ side: 'long', stopLossPercent: 5 }, candles, { order: 'freqtrade', defaults: { callbackPercent: 2 } });
     expect(wider.path).toEqual([95, 101.2 * (1 - 0.02)]);
   });
+});
+
+describe("order 'freqtrade': freqtrade's own results on random trades", () => {
+  it.each(freqtradeReferences.map((reference, index) => [index, JSON.stringify(reference.parameters), reference] as const))(
+    'trade %i %s',
+    (_index, _parameters, reference) => {
+      const spec = { ...specFromFreqtrade(reference.side, reference.parameters), ...(reference.tickSize === undefined ? {} : { tickSize: reference.tickSize }) };
+      const candles = reference.candles.map(([open, high, low, close]) => ({ open, high, low, close }));
+      const result = freqtrade(spec, candles);
+      expect(result.exit ?? null).toEqual(reference.exit);
+      expect(result.path.slice(0, reference.path.length)).toEqual(reference.path);
+    },
+  );
 });
 
 describe("order 'freqtrade': what freqtrade cannot express is refused, naming the field", () => {
