@@ -43,8 +43,9 @@ const orders: readonly ReplayOrder[] = ['favourable-first', 'conservative', 'fre
  *   offset (`activationPercent`); `callbackPercent` strictly above it; the stop-loss distance at it
  *   exactly (and below it in the two-tier form of `trailing_only_offset_is_reached: false`).
  * - Fill at the open only when the whole candle lies beyond the stop (long: stop > high), else at
- *   the stop; a trailing exit on the entry candle fills at `max(low, open x (1 - distance))`, or
- *   `max(low, open x (1 + offset - callback))` with an activation offset (short: mirrored).
+ *   the stop; but a trailing exit on the entry candle fills at `max(low, open x (1 + offset -
+ *   callback))` with an activation above 0 (and a callback other than the stop loss), else at
+ *   `max(low, open x (1 - distance))` (short: mirrored).
  * - No rounding without `tickSize`; with it, a long's stop rounds up to the tick, a short's down.
  *
  * Where the default order differs from `'freqtrade'` on the same spec and candles:
@@ -80,8 +81,19 @@ const orders: readonly ReplayOrder[] = ['favourable-first', 'conservative', 'fre
  * // exit: { index: 1, price: 101.92, stopPrice: 101.92, reason: 'trailing' }
  * // path: [98.98, 101.92]
  *
- * // freqtrade: stoploss -0.10, trailing_stop_positive 0.03, offset 0.05, only_offset_is_reached
- * replayCandles({ side: 'long', stopLossPercent: 10, activationPercent: 5, callbackPercent: 3 }, candles, { order: 'freqtrade' });
+ * // freqtrade's test tc11: stoploss -0.10, trailing_stop_positive 0.03 above an offset of 0.05,
+ * // trailing_only_offset_is_reached
+ * const tc11 = replayCandles(
+ *   { side: 'long', stopLossPercent: 10, activationPercent: 5, callbackPercent: 3 },
+ *   [
+ *     { open: 5000, high: 5100, low: 4950, close: 5100 },
+ *     { open: 5100, high: 5251, low: 5100, close: 5100 }, // +5.02 %: stop 5251 x 0.97 = 5093.47
+ *     { open: 5000, high: 5150, low: 4650, close: 4750 }, // opens below the stop, its high above it
+ *   ],
+ *   { order: 'freqtrade' },
+ * );
+ * // tc11.exit: { index: 2, price: 5093.47, stopPrice: 5093.47, reason: 'trailing' }
+ * // (the default order fills this candle at its open, 5000)
  * ```
  */
 export function replayCandles(spec: ReplaySpec, candles: readonly Candle[], options: ReplayOptions = {}): ReplayResult {
