@@ -4,6 +4,11 @@
  * jitter when the error is retryable, and is counted. Placement resolves unknown outcomes by
  * client order id (I7): look the order up and adopt it, or re-place under the same id; an answer
  * that arrives after the gateway gave up is adopted or cancelled, never left behind.
+ *
+ * Before the concurrency bound, every call passes the account-wide {@link OrderBudget} with a
+ * priority (placing a stop for an unprotected position first, then correctness cancels, then
+ * moves by lag, then lookups; defaults by operation, see {@link CallPriority}), and a venue's
+ * rate-limit answer pauses the whole registry's non-critical calls.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type {
@@ -26,6 +31,7 @@ import {
   WouldTriggerError,
 } from '../errors.js';
 import { unref } from '../domain/timers.js';
+import { OrderBudget, WithdrawnError, type BudgetStats, type RequestPriority, type ResolvedRateLimit, type VenueOperation } from './order-budget.js';
 
 /** Retry policy for exchange calls. */
 export interface RetryOptions {
@@ -53,10 +59,35 @@ export interface GatewayCounters {
   timedOut: number;
 }
 
+/**
+ * How urgent a call is, for the {@link OrderBudget}. Defaults by operation: placements
+ * (`placeStop`, `placeTrailingStop`) and `closePosition` are `protect`, `cancelStop` is `cancel`,
+ * `amendStop` is `move`, `findStop` and `openStops` are `lookup`; lookups and retries made on a
+ * call's behalf (unknown outcomes) keep its priority.
+ */
+export interface CallPriority {
+  /** The call's priority class; default by operation (see above). */
+  readonly priority?: RequestPriority;
+  /** Moves: how far the venue's stop lags its target, as a fraction of the price; read whenever the budget chooses. */
+  readonly lag?: () => number;
+}
+
+/** Options of a call that moves (or places) a stop. */
+export interface MoveOptions extends CallPriority {
+  /**
+   * The stop's latest target price, read when the first attempt is sent: a move that waited for
+   * the budget sends the newest target, not the one it was queued with (latest wins in the queue
+   * too). Not read in the budget's `arrival` order. The caller learns the price sent through it.
+   */
+  readonly latest?: () => number;
+}
+
 /** Dependencies and settings of the gateway. */
 export interface ExchangeGatewayOptions {
   readonly placer: OrderPlacer;
   readonly concurrency: number;
+  /** The account-wide request budget; absent: no window (the global pause still applies). */
+  readonly rateLimit?: ResolvedRateLimit;
   readonly timeoutMs: number;
   readonly retry: ResolvedRetryOptions;
   readonly clock: Clock;
@@ -75,11 +106,12 @@ export class ExchangeGateway {
   readonly counters: GatewayCounters = { exchangeCalls: 0, inFlight: 0, timedOut: 0 };
   readonly #options: ExchangeGatewayOptions;
   readonly #limit: LimitFunction;
-
+  readonly #budget: OrderBudget;
 
   constructor(options: ExchangeGatewayOptions) {
     this.#options = options;
     this.#limit = pLimit(options.concurrency);
+    this.#budget = new OrderBudget({ rateLimit: options.rateLimit, clock: options.clock });
   }
 
   /** The placer behind this gateway. */
@@ -87,21 +119,44 @@ export class ExchangeGateway {
     return this.#options.placer;
   }
 
+  /** The budget's counters and gauges (requests in the window, deferred calls, pause), as a fresh object. */
+  get budget(): BudgetStats {
+    return this.#budget.stats;
+  }
+
   /**
-   * Runs one placer call under the bound with a timeout. On timeout rejects with
+   * Drops the move of `key` waiting for the budget, if one waits and nothing of it was sent yet
+   * (the stop ended or is being removed); that call rejects with `WithdrawnError`. Returns how many.
+   */
+  withdraw(key: string): number {
+    return this.#budget.withdraw(key);
+  }
+
+  /**
+   * Runs one placer call: admitted by the budget (at `priority`; waiting when the window is full
+   * or a pause holds it), then under the concurrency bound with a timeout. On timeout rejects with
    * {@link TimeoutError} and hands the still-pending promise to `onLate`.
    */
   call<T>(
-    operation: string,
+    operation: VenueOperation,
     key: string,
     run: (signal: AbortSignal) => Promise<T>,
     onLate?: (late: Promise<T>) => void,
+    priority: CallPriority = {},
+    withdrawable = false,
   ): Promise<T> {
-    return this.#limit(() => this.#timed(operation, key, run, onLate));
+    const budget = this.#budget;
+    const send = () => {
+      budget.spend(operation);
+      return this.#timed(operation, key, run, onLate);
+    };
+    const admitted = budget.acquire(operation, priority.priority ?? defaultPriority[operation], key, priority.lag, withdrawable);
+    if (admitted === undefined) return this.#limit(send);
+    return admitted.then(() => this.#limit(send));
   }
 
   #timed<T>(
-    operation: string,
+    operation: VenueOperation,
     key: string,
     run: (signal: AbortSignal) => Promise<T>,
     onLate?: (late: Promise<T>) => void,
@@ -144,6 +199,7 @@ export class ExchangeGateway {
           if (done) return;
           clock.clearTimeout(timer);
           finish();
+          this.#budget.observe(error);
           reject(error);
         },
       );
@@ -153,44 +209,68 @@ export class ExchangeGateway {
   /**
    * Places a stop and resolves the order the venue holds for `request.clientOrderId`, whatever
    * timeouts happened on the way (I7). Rejects with {@link WouldTriggerError},
-   * {@link ExchangeRejectedError}, or a {@link PlacementError} after the retry budget.
+   * {@link ExchangeRejectedError}, or a {@link PlacementError} after the retry budget; with
+   * `WithdrawnError` when a move was withdrawn before anything was sent ({@link withdraw}).
+   * Priority `protect` unless `options.priority` says otherwise (a move: `move` with its `lag`).
    */
-  async placeStop(request: StopOrderRequest, key: string, options: { lookupFirst?: boolean } = {}): Promise<StopOrder> {
+  async placeStop(request: StopOrderRequest, key: string, options: MoveOptions & { lookupFirst?: boolean } = {}): Promise<StopOrder> {
     const placer = this.#options.placer;
+    const latest = this.#budget.supersedes ? options.latest : undefined;
+    let current = request;
+    let sent = false;
     return this.#placeResolved(
+      'placeStop',
       request.clientOrderId,
       request.symbol,
       key,
-      (signal) => placer.placeStop(request, { signal }),
+      (signal) => {
+        if (!sent) {
+          sent = true;
+          // Read when the first attempt goes out: a move that waited sends the newest target.
+          if (latest !== undefined) current = { ...request, stopPrice: latest() };
+        }
+        return placer.placeStop(current, { signal });
+      },
       options.lookupFirst === true,
+      options,
     );
   }
 
   /** Places a native trailing order, with the same unknown-outcome handling as {@link placeStop}. */
-  async placeTrailingStop(request: TrailingStopOrderRequest, key: string, options: { lookupFirst?: boolean } = {}): Promise<StopOrder> {
+  async placeTrailingStop(
+    request: TrailingStopOrderRequest,
+    key: string,
+    options: CallPriority & { lookupFirst?: boolean } = {},
+  ): Promise<StopOrder> {
     const placer = this.#options.placer;
     if (placer.placeTrailingStop === undefined) throw new UnsupportedError('The placer has no placeTrailingStop', { key });
     return this.#placeResolved(
+      'placeTrailingStop',
       request.clientOrderId,
       request.symbol,
       key,
       (signal) => placer.placeTrailingStop!(request, { signal }),
       options.lookupFirst === true,
+      options,
     );
   }
 
   async #placeResolved(
+    operation: 'placeStop' | 'placeTrailingStop',
     clientOrderId: string,
     symbol: string,
     key: string,
     place: (signal: AbortSignal) => Promise<StopOrder>,
     lookupFirst: boolean,
+    priority: CallPriority,
   ): Promise<StopOrder> {
     const late: Promise<StopOrder>[] = [];
     let adopted: StopOrder | undefined;
+    // Lookups made for this placement (unknown outcomes) keep its priority.
+    const resolving: CallPriority = { priority: priority.priority ?? defaultPriority[operation], lag: priority.lag };
     try {
       if (lookupFirst) {
-        adopted = await this.#lookup(symbol, clientOrderId, key);
+        adopted = await this.#lookup(symbol, clientOrderId, key, resolving);
         if (adopted !== undefined) return adopted;
       }
       let lastError: unknown;
@@ -198,13 +278,15 @@ export class ExchangeGateway {
       for (let attempt = 1; attempt <= attempts; attempt++) {
         if (attempt > 1) await this.#backoff(attempt - 1, lastError);
         try {
-          adopted = await this.call('placeStop', key, place, (pending) => late.push(pending));
+          // Only a move nothing of which was sent yet may be withdrawn: after that its outcome must be resolved.
+          const withdrawable = resolving.priority === 'move' && attempt === 1 && !lookupFirst;
+          adopted = await this.call(operation, key, place, (pending) => late.push(pending), resolving, withdrawable);
           return adopted;
         } catch (error) {
           lastError = error;
           if (!isRetryable(error)) throw error;
           if (hasUnknownOutcome(error)) {
-            adopted = await this.#lookup(symbol, clientOrderId, key);
+            adopted = await this.#lookup(symbol, clientOrderId, key, resolving);
             if (adopted !== undefined) return adopted;
           }
         }
@@ -219,11 +301,11 @@ export class ExchangeGateway {
   }
 
   /** A lookup by client order id; `undefined` when absent, cancelled, or not possible. */
-  async #lookup(symbol: string, clientOrderId: string, key: string): Promise<StopOrder | undefined> {
+  async #lookup(symbol: string, clientOrderId: string, key: string, priority: CallPriority): Promise<StopOrder | undefined> {
     const placer = this.#options.placer;
     if (placer.findStop === undefined) return undefined;
     try {
-      const found = await this.call('findStop', key, (signal) => placer.findStop!({ symbol, clientOrderId }, { signal }));
+      const found = await this.call('findStop', key, (signal) => placer.findStop!({ symbol, clientOrderId }, { signal }), undefined, priority);
       return found !== undefined && found.status !== 'cancelled' ? found : undefined;
     } catch {
       // The lookup itself failed: fall back to re-placing under the same id.
@@ -260,31 +342,37 @@ export class ExchangeGateway {
   /**
    * Cancels with retries; an order that is already gone counts as cancelled. When every attempt
    * ended with an unknown outcome, a lookup by client order id decides: gone means cancelled.
+   * Priority `cancel` unless `options.priority` says otherwise.
    */
-  async cancelStop(order: StopOrder, key: string): Promise<void> {
+  async cancelStop(order: StopOrder, key: string, options: CallPriority = {}): Promise<void> {
     const placer = this.#options.placer;
+    const priority: CallPriority = { priority: options.priority ?? defaultPriority.cancelStop, lag: options.lag };
     try {
       await this.#retrying(key, async () => {
         try {
-          await this.call('cancelStop', key, (signal) => placer.cancelStop(order, { signal }));
+          await this.call('cancelStop', key, (signal) => placer.cancelStop(order, { signal }), undefined, priority);
         } catch (error) {
           if (error instanceof OrderNotFoundError) return;
           throw error;
         }
       });
     } catch (error) {
-      if (hasUnknownOutcome(error) && (await this.#probe(order, key)) === 'gone') return;
+      if (hasUnknownOutcome(error) && (await this.#probe(order, key, priority)) === 'gone') return;
       throw error;
     }
   }
 
   /** Whether an order is still open, by lookup; `unknown` when the venue cannot tell us now. */
-  async #probe(order: StopOrder, key: string): Promise<'open' | 'gone' | 'unknown'> {
+  async #probe(order: StopOrder, key: string, priority: CallPriority): Promise<'open' | 'gone' | 'unknown'> {
     const placer = this.#options.placer;
     if (placer.findStop === undefined) return 'unknown';
     try {
-      const found = await this.call('findStop', key, (signal) =>
-        placer.findStop!({ symbol: order.symbol, clientOrderId: order.clientOrderId }, { signal }),
+      const found = await this.call(
+        'findStop',
+        key,
+        (signal) => placer.findStop!({ symbol: order.symbol, clientOrderId: order.clientOrderId }, { signal }),
+        undefined,
+        priority,
       );
       return found === undefined || found.id !== order.id || (found.status ?? 'open') !== 'open' ? 'gone' : 'open';
     } catch {
@@ -292,31 +380,60 @@ export class ExchangeGateway {
     }
   }
 
-  /** Moves a stop in place (placer must have `amendStop`); retried like any call. */
-  async amendStop(order: StopOrder, stopPrice: number, key: string): Promise<StopOrder> {
+  /**
+   * Moves a stop in place (placer must have `amendStop`); retried like any call. Priority `move`
+   * (give its `lag`); with `latest`, the first attempt sends the newest target.
+   */
+  async amendStop(order: StopOrder, stopPrice: number, key: string, options: MoveOptions = {}): Promise<StopOrder> {
     const placer = this.#options.placer;
-    return this.#retrying(key, () => this.call('amendStop', key, (signal) => placer.amendStop!(order, stopPrice, { signal })));
+    const latest = this.#budget.supersedes ? options.latest : undefined;
+    let price = stopPrice;
+    let attempt = 0;
+    return this.#retrying(key, () => {
+      attempt++;
+      const first = attempt === 1;
+      return this.call(
+        'amendStop',
+        key,
+        (signal) => {
+          if (first && latest !== undefined) price = latest();
+          return placer.amendStop!(order, price, { signal });
+        },
+        undefined,
+        options,
+        // A retry may follow an attempt that reached the venue: only the first may be withdrawn.
+        (options.priority ?? defaultPriority.amendStop) === 'move' && first,
+      );
+    });
   }
 
-  /** Looks an order up by client order id (no retries: lookups are advisory). */
-  async findStop(symbol: string, clientOrderId: string, key: string): Promise<StopOrder | undefined> {
+  /** Looks an order up by client order id (no retries: lookups are advisory). Priority `lookup` by default. */
+  async findStop(symbol: string, clientOrderId: string, key: string, options: CallPriority = {}): Promise<StopOrder | undefined> {
     const placer = this.#options.placer;
     if (placer.findStop === undefined) return undefined;
-    return this.call('findStop', key, (signal) => placer.findStop!({ symbol, clientOrderId }, { signal }));
+    return this.call('findStop', key, (signal) => placer.findStop!({ symbol, clientOrderId }, { signal }), undefined, options);
   }
 
-  /** Every open stop the placer can see on `symbols` (at least); `undefined` when it cannot list them. */
-  async openStops(symbols: readonly string[]): Promise<StopOrder[] | undefined> {
+  /**
+   * Every open stop the placer can see on `symbols` (at least); `undefined` when it cannot list
+   * them. Priority `lookup` by default.
+   */
+  async openStops(symbols: readonly string[], options: CallPriority = {}): Promise<StopOrder[] | undefined> {
     const placer = this.#options.placer;
     if (placer.openStops === undefined) return undefined;
-    return this.#retrying('*', () => this.call('openStops', '*', (signal) => placer.openStops!({ signal, symbols })));
+    return this.#retrying('*', () => this.call('openStops', '*', (signal) => placer.openStops!({ signal, symbols }), undefined, options));
   }
 
-  /** Closes a position by market order; the deterministic client order id makes retries safe. */
-  async closePosition(request: ClosePositionRequest, key: string): Promise<void> {
+  /**
+   * Closes a position by market order; the deterministic client order id makes retries safe.
+   * Priority `protect` by default (the position is closed because no stop protects it).
+   */
+  async closePosition(request: ClosePositionRequest, key: string, options: CallPriority = {}): Promise<void> {
     const placer = this.#options.placer;
     if (placer.closePosition === undefined) throw new UnsupportedError('The placer has no closePosition', { key });
-    await this.#retrying(key, () => this.call('closePosition', key, (signal) => placer.closePosition!(request, { signal })));
+    await this.#retrying(key, () =>
+      this.call('closePosition', key, (signal) => placer.closePosition!(request, { signal }), undefined, options),
+    );
   }
 
   async #retrying<T>(key: string, run: () => Promise<T>): Promise<T> {
@@ -346,9 +463,21 @@ export class ExchangeGateway {
   }
 }
 
-/** Errors worth retrying: anything but a definite refusal, a gap, an abort or a missing order. */
+/** Priority of each operation when the caller gives none (see {@link CallPriority}). */
+const defaultPriority: Readonly<Record<VenueOperation, RequestPriority>> = {
+  placeStop: 'protect',
+  placeTrailingStop: 'protect',
+  closePosition: 'protect',
+  cancelStop: 'cancel',
+  amendStop: 'move',
+  findStop: 'lookup',
+  openStops: 'lookup',
+};
+
+/** Errors worth retrying: anything but a definite refusal, a gap, an abort, a missing order or a withdrawn move. */
 export function isRetryable(error: unknown): boolean {
   return !(
+    error instanceof WithdrawnError ||
     error instanceof WouldTriggerError ||
     error instanceof ExchangeRejectedError ||
     error instanceof AbortedError ||
@@ -359,6 +488,7 @@ export function isRetryable(error: unknown): boolean {
 
 /** True when the failed call may have executed anyway (I7). */
 export function hasUnknownOutcome(error: unknown): boolean {
+  if (error instanceof WithdrawnError) return false;
   if (error instanceof ExchangeUnavailableError) return error.unknownOutcome;
   return !(error instanceof TrailingStopError) || error instanceof TimeoutError;
 }

@@ -21,7 +21,15 @@ import type {
   TrailingStopOrderRequest,
 } from '../ports/order-placer.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import { AbortedError, ClientOrderIdUsedError, ExchangeRejectedError, OrderNotFoundError, WouldTriggerError } from '../errors.js';
+import {
+  AbortedError,
+  ClientOrderIdUsedError,
+  ExchangeRejectedError,
+  ExchangeUnavailableError,
+  OrderNotFoundError,
+  WouldTriggerError,
+} from '../errors.js';
+import { describeValue } from '../domain/validation.js';
 
 /** The operations a {@link PaperExchange} counts. */
 export type PaperOperation =
@@ -69,6 +77,13 @@ export interface PaperExchangeOptions {
   readonly honorAbort?: boolean;
   /** Clock for latency timers and unprotected-time accounting. Default: the system clock. */
   readonly clock?: Clock;
+  /**
+   * Enforce a request limit, as a venue does: at most `requests` calls accepted in any window of
+   * `intervalMs` (counted when a call arrives). A call beyond it is refused without effect, after
+   * the latency, with a 429-style {@link ExchangeUnavailableError} (`unknownOutcome: false`,
+   * `retryAfterMs` until a slot frees); refused calls do not count. Default: no limit.
+   */
+  readonly rateLimit?: { readonly requests: number; readonly intervalMs: number };
 }
 
 /** A stop in the paper book. */
@@ -112,11 +127,16 @@ export class PaperExchange implements OrderPlacer {
   #nextId = 1;
   #inFlight = 0;
   #maxInFlight = 0;
+  /** Arrival times of the accepted calls in the rate-limit window, oldest first. */
+  readonly #accepted: number[] = [];
+  #acceptedHead = 0;
+  #rateLimited = 0;
 
   /** @param options See {@link PaperExchangeOptions}. */
   constructor(options: PaperExchangeOptions = {}) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    if (options.rateLimit !== undefined) checkRateLimit(options.rateLimit);
     this.capabilities = {
       clientOrderIdMaxLength: 36,
       ...(options.cancelBeforePlace ? { cancelBeforePlace: true } : {}),
@@ -160,6 +180,11 @@ export class PaperExchange implements OrderPlacer {
   /** The most calls ever answered at the same time (compare with the registry's `concurrency`). */
   get maxInFlight(): number {
     return this.#maxInFlight;
+  }
+
+  /** Calls refused by `rateLimit` (the 429 answers), since construction. */
+  get rateLimited(): number {
+    return this.#rateLimited;
   }
 
   /** @inheritdoc */
@@ -333,7 +358,8 @@ export class PaperExchange implements OrderPlacer {
     const call: PaperCall = { operation, sequence, symbol: target.symbol, clientOrderId: target.clientOrderId };
     const honorAbort = this.#options.honorAbort === true;
     if (honorAbort && options.signal.aborted) return Promise.reject(new AbortedError());
-    const fault = this.#options.fault?.(call);
+    // The venue's front door: a call over the limit is refused before anything else.
+    const fault = this.#refuseOverLimit() ?? this.#options.fault?.(call);
     const latency = this.#latency(call);
     this.#inFlight++;
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
@@ -371,9 +397,44 @@ export class PaperExchange implements OrderPlacer {
     });
   }
 
+  /** The 429 answer when the rate limit is reached; else counts the call in the window. */
+  #refuseOverLimit(): ExchangeUnavailableError | undefined {
+    const limit = this.#options.rateLimit;
+    if (limit === undefined) return undefined;
+    const now = this.#clock.now();
+    const accepted = this.#accepted;
+    while (this.#acceptedHead < accepted.length && accepted[this.#acceptedHead]! <= now - limit.intervalMs) this.#acceptedHead++;
+    if (this.#acceptedHead > 1_024) {
+      accepted.splice(0, this.#acceptedHead);
+      this.#acceptedHead = 0;
+    }
+    if (accepted.length - this.#acceptedHead < limit.requests) {
+      accepted.push(now);
+      return undefined;
+    }
+    this.#rateLimited++;
+    const retryAfterMs = Math.max(1, accepted[this.#acceptedHead]! + limit.intervalMs - now);
+    return new ExchangeUnavailableError(
+      `429 Too Many Requests: more than ${limit.requests} requests in ${limit.intervalMs} ms; retry after ${retryAfterMs} ms`,
+      { unknownOutcome: false, retryAfterMs },
+    );
+  }
+
   #latency(call: PaperCall): number {
     const latency = this.#options.latencyMs ?? 0;
     return typeof latency === 'function' ? latency(call) : latency;
+  }
+}
+
+/** Checks the `rateLimit` option: TypeError for a wrong type, RangeError out of range, naming the field. */
+function checkRateLimit(limit: unknown): void {
+  if (typeof limit !== 'object' || limit === null) {
+    throw new TypeError(`Expected \`rateLimit\` to be an object such as { requests: 50, intervalMs: 1000 }, got ${describeValue(limit)}`);
+  }
+  for (const field of ['requests', 'intervalMs'] as const) {
+    const value = (limit as Record<string, unknown>)[field];
+    if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`Expected \`rateLimit.${field}\` to be a number, got ${describeValue(value)}`);
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`Expected \`rateLimit.${field}\` to be an integer >= 1, got ${describeValue(value)}`);
   }
 }
 

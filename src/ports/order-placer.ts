@@ -118,6 +118,22 @@ export interface PlacerCapabilities {
    * registry then reports the unprotected window in `stats.unprotectedMs`.
    */
   readonly cancelBeforePlace?: boolean;
+  /**
+   * The venue's request limit for this account, the registry's default `rateLimit` when the user
+   * sets none: at most `requests` requests in any `intervalMs`, each operation counting its
+   * weight (default 1; 0: not counted). Declare it from the venue's documented limits, with a
+   * margin for other clients of the same account.
+   */
+  readonly rateLimit?: {
+    /** Requests allowed in any window of `intervalMs` (integer >= 1). */
+    readonly requests: number;
+    /** Length of the sliding window in ms (integer >= 1). */
+    readonly intervalMs: number;
+    /** Requests each operation counts for (integers in [0, requests]); unlisted operations count 1. */
+    readonly weights?: {
+      readonly [operation in 'placeStop' | 'cancelStop' | 'amendStop' | 'findStop' | 'openStops' | 'placeTrailingStop' | 'closePosition']?: number;
+    };
+  };
 }
 
 /** The exchange port (docs/design.md section 5). */

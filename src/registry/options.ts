@@ -10,6 +10,7 @@ import type { Logger } from '../ports/logger.js';
 import { defaultTrailingParameters, type TrailingParameters } from '../policy/parameters.js';
 import { validateTrailingParameters } from '../policy/resolve-parameters.js';
 import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from '../exchange/gateway.js';
+import { resolveRateLimit, type RateLimit, type ResolvedRateLimit } from '../exchange/order-budget.js';
 import { ValidationError } from '../errors.js';
 import { describeValue } from '../domain/validation.js';
 
@@ -39,6 +40,20 @@ export interface TrailingStopRegistryOptions extends TrailingParameters {
   readonly logger?: Logger;
   /** Random numbers in [0, 1) for jitter and generated ids. Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * The account's request budget, across all keys: never more than `requests` venue requests
+   * (placements, cancels, amends, lookups, listings, market closes; `weights` per operation,
+   * default 1 each) in any window of `intervalMs`. When short, it is spent by risk: placing a stop
+   * for a position that has none first, then correctness cancels, then moves (the most lagging
+   * stop first), then lookups. Default: the placer's `capabilities.rateLimit` (the ccxt placer
+   * declares Binance USDⓈ-M and Bybit limits), else none. See docs/rate-limits.md.
+   *
+   * @example
+   * ```ts
+   * new TrailingStopRegistry({ placer, rateLimit: { requests: 50, intervalMs: 1_000 } });
+   * ```
+   */
+  readonly rateLimit?: RateLimit;
 }
 
 /** Options after defaults. */
@@ -51,6 +66,8 @@ export interface ResolvedRegistryOptions {
   readonly retry: ResolvedRetryOptions;
   readonly clientOrderIdPrefix: string;
   readonly defaults: TrailingParameters;
+  /** The request budget: the option, else the placer's declared one, else none. */
+  readonly rateLimit: ResolvedRateLimit | undefined;
 }
 
 const trailingDefaults: TrailingParameters = defaultTrailingParameters;
@@ -119,7 +136,14 @@ export function resolveRegistryOptions(options: TrailingStopRegistryOptions, ran
   }
   // A registry-level distance or activation replaces the library's, whole.
   const defaults: TrailingParameters = { ...trailingDefaults, ...withoutReplacedDefaults(own) };
-  return { concurrency, timeoutMs, owner, leaseMs, claimPollMs, retry, clientOrderIdPrefix: prefix, defaults };
+  const declared = (placer as OrderPlacer).capabilities?.rateLimit;
+  const rateLimit =
+    options.rateLimit !== undefined
+      ? resolveRateLimit(options.rateLimit, 'rateLimit')
+      : declared !== undefined
+        ? resolveRateLimit(declared, 'placer.capabilities.rateLimit')
+        : undefined;
+  return { rateLimit, concurrency, timeoutMs, owner, leaseMs, claimPollMs, retry, clientOrderIdPrefix: prefix, defaults };
 }
 
 // Every trailing parameter name, to pick them out of the options object.
@@ -157,6 +181,7 @@ const optionTemplate: Record<keyof TrailingStopRegistryOptions, true> = {
   clock: true,
   logger: true,
   random: true,
+  rateLimit: true,
 };
 const optionNames: readonly string[] = Object.keys(optionTemplate);
 const retryTemplate: Record<keyof RetryOptions, true> = { attempts: true, baseDelayMs: true, maxDelayMs: true };
