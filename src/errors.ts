@@ -23,6 +23,7 @@ export type TrailingStopErrorCode =
   | 'ERR_CLOSED'
   | 'ERR_REMOVED'
   | 'ERR_CLAIM_BUSY'
+  | 'ERR_STOP_CONFLICT'
   | 'ERR_NOT_FOUND'
   | 'ERR_EXCHANGE_REJECTED'
   | 'ERR_EXCHANGE_UNAVAILABLE'
@@ -41,6 +42,7 @@ const errorCodes: Readonly<Record<TrailingStopErrorCode, true>> = {
   ERR_CLOSED: true,
   ERR_REMOVED: true,
   ERR_CLAIM_BUSY: true,
+  ERR_STOP_CONFLICT: true,
   ERR_NOT_FOUND: true,
   ERR_EXCHANGE_REJECTED: true,
   ERR_EXCHANGE_UNAVAILABLE: true,
@@ -145,6 +147,24 @@ export class RemovedError extends TrailingStopError {
 export class ClaimBusyError extends TrailingStopError {
   constructor(key: string, owner: string) {
     super('ERR_CLAIM_BUSY', `Key \`${key}\` is being created by registry \`${owner}\`, which did not finish in time`, { key });
+  }
+}
+
+/**
+ * `create()` named a key whose live stop protects a different position (another side, quantity,
+ * entry price or mode) and gave no new `positionId`: the old stop is never returned for it. Remove
+ * the old stop first, pass the new position's `positionId`, or `resize()` for a new quantity.
+ */
+export class StopConflictError extends TrailingStopError {
+  /** The fields whose values differ from the live stop's. */
+  readonly fields: readonly string[];
+  constructor(key: string, fields: readonly string[]) {
+    super(
+      'ERR_STOP_CONFLICT',
+      `The live stop for \`${key}\` protects another position (${fields.join(', ')} differ): remove it first, pass a new \`positionId\`, or resize() it`,
+      { key },
+    );
+    this.fields = fields;
   }
 }
 

@@ -52,8 +52,11 @@ export interface CompensatedEvent {
   readonly key: string;
   /** The cancelled order. */
   readonly order: StopOrder;
-  /** Why: a lost race, a late answer after a timeout, or a removal that happened meanwhile. */
-  readonly reason: 'race-lost' | 'late-answer' | 'removed';
+  /**
+   * Why: a lost race, a late answer after a timeout, a removal that happened meanwhile, or the old
+   * half of a make-before-break move whose first cancel failed.
+   */
+  readonly reason: 'race-lost' | 'late-answer' | 'removed' | 'moved';
 }
 
 /** Payload of `error`. */

@@ -45,6 +45,8 @@ export interface SyncOutcomes {
   storeFailed(entry: StopEntry, error: unknown): void;
   /** A cancel-then-place move left the position without a stop for `ms`. */
   unprotected(ms: number): void;
+  /** The old half of a make-before-break move could not be cancelled: it is still live, and owed. */
+  leftBehind(entry: StopEntry, order: StopOrder): void;
 }
 
 /** Work accounting for `onIdle()`. */
@@ -220,7 +222,8 @@ export class StopSynchronizer implements VenueSync {
             try {
               await gateway.cancelStop(old, entry.key);
             } catch {
-              // The new stop protects; the old, looser one is swept by reconciliation.
+              // The new stop protects; the old, looser one must still go: owed, retried.
+              outcomes.leftBehind(entry, old);
             }
           }
         }

@@ -16,7 +16,7 @@ import type { ExchangeGateway } from '../exchange/gateway.js';
 import type { WriteOutcome } from '../exchange/stop-synchronizer.js';
 import type { StopBook } from '../stop/stop-book.js';
 import type { StopEntry } from '../stop/stop-entry.js';
-import { mergeRecord } from '../stop/stop-record.js';
+import { isSameStop, mergeRecord } from '../stop/stop-record.js';
 import { clientOrderIdBaseOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix } from '../domain/client-order-id.js';
 import { isExpiredClaim, takeOverExpiredClaim } from './lease.js';
 import { findRecordProblem } from './record-validation.js';
@@ -151,7 +151,9 @@ export class Reconciler {
   #loadRecord(record: StopRecord): boolean {
     const { book, entries } = this.#options;
     const existing = book.get(record.key);
-    if (existing !== undefined && existing.positionId === record.positionId) {
+    const now = this.#options.clock.now();
+    if (existing !== undefined && isSameStop(existing, record)) {
+      existing.confirmedAt = now;
       if (record.version <= existing.version) return false;
       mergeRecord(existing, record);
       if (!existing.live) book.unfollow(existing);
@@ -161,7 +163,9 @@ export class Reconciler {
       existing.sync.cancel();
       book.unfollow(existing);
     }
-    book.publish(entries.fromRecord(record));
+    const entry = entries.fromRecord(record);
+    entry.confirmedAt = now;
+    book.publish(entry);
     return true;
   }
 
@@ -179,7 +183,7 @@ export class Reconciler {
     }
     this.#loadRecord(record);
     const entry = this.#options.book.get(record.key);
-    if (entry === undefined || entry.positionId !== record.positionId || !entry.live || entry.sync.running) return;
+    if (entry === undefined || !isSameStop(entry, record) || !entry.live || entry.sync.running) return;
     const lookup = needsVenueOrder(false, entry.parameters.mode, entry.order !== null);
     const venueOrder = lookup ? await this.#lookupOrder(entry, open, canList) : undefined;
     const action = planRecovery(situationOf(entry, false, venueOrder, price));
@@ -290,7 +294,7 @@ export class Reconciler {
     for (const entry of known) {
       if (book.get(entry.key) !== entry || entry.retiring || entry.sync.running || book.isCreating(entry.key)) continue;
       const record = byKey.get(entry.key);
-      if (record !== undefined && record.positionId === entry.positionId) continue;
+      if (record !== undefined && isSameStop(entry, record)) continue;
       endings.removedElsewhere(entry, entry.state === 'triggered' ? null : entry.order);
     }
   }

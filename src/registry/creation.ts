@@ -15,6 +15,8 @@ import {
   ClosedError,
   PlacementError,
   RemovedError,
+  StopConflictError,
+  StoreError,
   TrailingStopError,
   WouldTriggerError,
 } from '../errors.js';
@@ -23,7 +25,7 @@ import type { ValidatedSpec } from '../policy/create-spec.js';
 import type { ExchangeGateway } from '../exchange/gateway.js';
 import type { StopBook, Flight } from '../stop/stop-book.js';
 import type { StopEntry } from '../stop/stop-entry.js';
-import { mergeRecord, recordOf } from '../stop/stop-record.js';
+import { isSameStop, mergeRecord, recordOf } from '../stop/stop-record.js';
 import { isExpiredClaim, takeOverExpiredClaim } from '../recovery/lease.js';
 import type { RecordWriter } from './record-writer.js';
 import type { Reporter } from './reporter.js';
@@ -40,6 +42,8 @@ export interface CreationOptions {
   readonly owner: string;
   readonly leaseMs: number;
   readonly claimPollMs: number;
+  /** See `revalidateAfterMs` in the registry options. */
+  readonly revalidateAfterMs: number;
   readonly factory: StopFactory;
   readonly writer: RecordWriter;
   readonly endings: StopEndings;
@@ -61,10 +65,17 @@ export class CreationProtocol {
     this.#options = options;
   }
 
-  /** Step 1, synchronous: the live stop `input` may reuse (same key, and same position when named). */
+  /**
+   * Step 1, synchronous: the live stop `input` may reuse (same key, and same position when named),
+   * when this registry confirmed it with the store lately; a stop not confirmed lately is re-read
+   * by {@link start} first (another registry may have removed or replaced it). Throws
+   * {@link StopConflictError} when the live stop protects a different position.
+   */
   reusableStop(input: ValidatedSpec): StopEntry | undefined {
     const live = this.#options.book.get(input.key);
-    return live !== undefined && reusable(live, input) ? live : undefined;
+    if (live === undefined || !reusable(live, input) || !this.#isFresh(live)) return undefined;
+    refuseConflict(live, input);
+    return live;
   }
 
   /**
@@ -104,11 +115,13 @@ export class CreationProtocol {
   adopt(record: StopRecord): StopEntry {
     const { book, factory, reporter } = this.#options;
     const existing = book.get(record.key);
-    if (existing !== undefined && existing.positionId === record.positionId) {
+    if (existing !== undefined && isSameStop(existing, record)) {
       if (record.version > existing.version) mergeRecord(existing, record);
+      existing.confirmedAt = this.#options.clock.now();
       return existing;
     }
     const entry = factory.fromRecord(record);
+    entry.confirmedAt = this.#options.clock.now();
     book.publish(entry);
     reporter.counters.adopted++;
     return entry;
@@ -120,10 +133,22 @@ export class CreationProtocol {
       const key = input.key;
       const previous = book.get(key);
       if (previous !== undefined) {
-        if (reusable(previous, input)) return previous;
-        await endings.retire(previous, 'replaced');
+        if (reusable(previous, input)) {
+          if (await this.#confirm(previous)) {
+            refuseConflict(previous, input);
+            return previous;
+          }
+        } else if (book.get(key) === previous) {
+          await endings.retire(previous, 'replaced');
+        }
       }
       let entry = factory.fromSpec(input);
+      if (previous !== undefined && previous.positionId === entry.positionId) {
+        // The same position again (after it ended): versions and client order ids go on, never
+        // back to 1, so other registries and the venue cannot take the new stop for the old one.
+        entry.sequence = Math.max(entry.sequence, previous.sequence + 1);
+        entry.version = Math.max(entry.version, previous.version);
+      }
       book.markCreating(entry.clientOrderIdBase);
       const claim = await this.#claim(entry, input).finally(() => book.unmarkCreating(entry.clientOrderIdBase));
       if (claim.kind === 'adopt') return this.adopt(claim.record);
@@ -143,15 +168,59 @@ export class CreationProtocol {
       entry.settle();
       const now = clock.now();
       const next = recordOf(entry, entry.version + 1, owner, now);
-      const result = await store.compareAndSet(next, entry.version);
+      let result;
+      try {
+        result = await store.compareAndSet(next, entry.version);
+      } catch (error) {
+        return this.#doubleCheckFailed(entry, error);
+      }
       if (!result.updated) return await this.#lostRace(entry, order, result.current);
       entry.version = next.version;
       entry.updatedAt = now;
+      entry.confirmedAt = now;
       book.publish(entry);
       reporter.counters.created++;
       reporter.stop('created', entry);
       return entry;
     });
+  }
+
+  /** True when this registry confirmed `entry` with the store within `revalidateAfterMs`. */
+  #isFresh(entry: StopEntry): boolean {
+    return this.#options.clock.now() - entry.confirmedAt <= this.#options.revalidateAfterMs;
+  }
+
+  /**
+   * Re-reads the record of a stop not confirmed lately: true when it is still this stop (newer
+   * state merged in); otherwise it was removed or replaced elsewhere and is forgotten here.
+   */
+  async #confirm(entry: StopEntry): Promise<boolean> {
+    if (this.#isFresh(entry)) return true;
+    const record = await this.#options.store.load(entry.key);
+    if (record !== undefined && isSameStop(entry, record)) {
+      if (record.version > entry.version) mergeRecord(entry, record);
+      entry.confirmedAt = this.#options.clock.now();
+      return reusable(entry, { positionId: undefined });
+    }
+    if (this.#options.book.get(entry.key) === entry) this.#options.endings.removedElsewhere(entry, entry.order);
+    return false;
+  }
+
+  /**
+   * The double-check write failed in the store (not a conflict): the order protects the position,
+   * so the stop is published and the write is owed (retried until the store takes it); the
+   * failure is reported as an `error` event.
+   */
+  #doubleCheckFailed(entry: StopEntry, error: unknown): StopEntry {
+    const { book, writer, endings, reporter } = this.#options;
+    const key = entry.key;
+    book.publish(entry);
+    reporter.counters.created++;
+    reporter.stop('created', entry);
+    const failure = error instanceof TrailingStopError ? error : new StoreError(`Recording the stop for ${key} failed; retrying`, { cause: error, key });
+    reporter.error(failure, { operation: 'create', key });
+    writer.oweWrite(entry, () => endings.removedElsewhere(entry, entry.order));
+    return entry;
   }
 
   /** Step 2: claim the key in the store, or find who owns it. */
@@ -160,7 +229,7 @@ export class CreationProtocol {
     for (;;) {
       if (closed()) throw new ClosedError();
       const now = clock.now();
-      const pending = recordOf(entry, 1, owner, now, { state: 'pending', leaseExpiresAt: now + leaseMs });
+      const pending = recordOf(entry, entry.version + 1, owner, now, { state: 'pending', leaseExpiresAt: now + leaseMs });
       const result = await store.insert(pending);
       if (result.inserted) return { kind: 'claimed', record: result.record, takeover: false };
       const existing = result.record;
@@ -168,9 +237,13 @@ export class CreationProtocol {
       const otherPosition = input.positionId !== undefined && input.positionId !== existing.positionId;
       if (terminal || otherPosition) {
         // A stale record of a finished (or another) position: clear it, then claim again. The same
-        // position starts past the spent client order ids.
-        if (existing.positionId === entry.positionId) entry.sequence = Math.max(entry.sequence, existing.sequence + 1);
-        if (existing.order !== null && !terminal) await gateway.cancelStop(existing.order, existing.key);
+        // position starts past the spent client order ids and versions. Its order goes first: a
+        // failed or price-triggered stop may still rest on the venue.
+        if (existing.positionId === entry.positionId) {
+          entry.sequence = Math.max(entry.sequence, existing.sequence + 1);
+          entry.version = Math.max(entry.version, existing.version);
+        }
+        if (existing.order !== null) await gateway.cancelStop(existing.order, existing.key);
         await store.delete(existing.key, existing.version);
         continue;
       }
@@ -192,7 +265,7 @@ export class CreationProtocol {
       await new Promise<void>((resolve) => clock.setTimeout(resolve, claimPollMs));
       if (closed()) throw new ClosedError();
       const current = await store.load(claim.key);
-      if (current === undefined || current.positionId !== claim.positionId) return undefined;
+      if (current === undefined || !isSameStop(claim, current)) return undefined;
       if (current.state !== 'pending') return isFinished(current.state) ? undefined : current;
       if (isExpiredClaim(current, clock.now())) return undefined;
     }
@@ -233,7 +306,7 @@ export class CreationProtocol {
     const { writer, reporter } = this.#options;
     reporter.counters.racesLost++;
     reporter.events.emit('raceLost', { key: entry.key, winner: current?.owner, order });
-    const samePosition = current !== undefined && current.positionId === entry.positionId;
+    const samePosition = current !== undefined && isSameStop(entry, current);
     if (order !== null && samePosition && current.state === 'pending' && current.clientOrderId === order.clientOrderId) {
       // Another registry took this claim over and is resolving this very client order id: it will
       // find and adopt `order`. Cancelling it now would leave the position bare; wait instead.
@@ -255,13 +328,13 @@ export class CreationProtocol {
   async #awaitTaker(entry: StopEntry, order: StopOrder, claim: StopRecord): Promise<StopEntry> {
     const { store, writer } = this.#options;
     const latest = (await this.#waitForClaim(claim)) ?? (await store.load(entry.key));
-    if (latest !== undefined && latest.positionId === entry.positionId && latest.state === 'pending') {
+    if (latest !== undefined && isSameStop(entry, latest) && latest.state === 'pending') {
       // The taker's lease lapsed too; whoever claims next resolves the same id and adopts `order`.
       throw new ClaimBusyError(entry.key, latest.owner);
     }
-    const kept = latest !== undefined && latest.positionId === entry.positionId && latest.order?.id === order.id;
+    const kept = latest !== undefined && isSameStop(entry, latest) && latest.order?.id === order.id;
     if (!kept) await writer.compensate(entry.key, order, latest === undefined ? 'removed' : 'race-lost');
-    if (latest === undefined || latest.positionId !== entry.positionId || isFinished(latest.state)) {
+    if (latest === undefined || !isSameStop(entry, latest) || isFinished(latest.state)) {
       throw new RemovedError(entry.key);
     }
     return this.adopt(latest);
@@ -269,7 +342,17 @@ export class CreationProtocol {
 }
 
 /** True when a stop in memory serves `input`: not ended, not being removed, and the same position when named. */
-function reusable(entry: StopEntry, input: ValidatedSpec): boolean {
+function reusable(entry: StopEntry, input: Pick<ValidatedSpec, 'positionId'>): boolean {
   if (entry.retiring || entry.ended) return false;
   return input.positionId === undefined || input.positionId === entry.positionId;
+}
+
+/** Throws {@link StopConflictError} when `input` describes another position than the live stop's. */
+function refuseConflict(entry: StopEntry, input: ValidatedSpec): void {
+  const fields: string[] = [];
+  if (input.side !== entry.side) fields.push('side');
+  if (input.quantity !== entry.quantity) fields.push('quantity');
+  if (input.entryPrice !== entry.entryPrice) fields.push('entryPrice');
+  if (input.parameters.mode !== entry.parameters.mode) fields.push('mode');
+  if (fields.length > 0) throw new StopConflictError(entry.key, fields);
 }

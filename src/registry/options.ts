@@ -30,6 +30,13 @@ export interface TrailingStopRegistryOptions extends TrailingParameters {
   readonly leaseMs?: number;
   /** How often to look at another registry's pending claim while waiting for it, in ms. Default 100. */
   readonly claimPollMs?: number;
+  /**
+   * How long this registry trusts its memory of a stop without re-reading the record before acting
+   * on it (a `create()` that would reuse it, a `remove()`), in ms: another registry may have removed
+   * or replaced it. A store with `watch` keeps memory fresh and makes the re-read unnecessary until
+   * a change arrives. Default 1,000; 0 re-reads every time.
+   */
+  readonly revalidateAfterMs?: number;
   /** Retries of exchange calls. Default `{ attempts: 4, baseDelayMs: 250, maxDelayMs: 5000 }`. */
   readonly retry?: RetryOptions;
   /** Prefix of client order ids (1-8 letters or digits), also used to recognise orphans. Default `tsr`. */
@@ -63,6 +70,7 @@ export interface ResolvedRegistryOptions {
   readonly owner: string;
   readonly leaseMs: number;
   readonly claimPollMs: number;
+  readonly revalidateAfterMs: number;
   readonly retry: ResolvedRetryOptions;
   readonly clientOrderIdPrefix: string;
   readonly defaults: TrailingParameters;
@@ -97,6 +105,7 @@ export function resolveRegistryOptions(options: TrailingStopRegistryOptions, ran
   const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 10_000, 1);
   const leaseMs = integerOption('leaseMs', options.leaseMs, 60_000, 1);
   const claimPollMs = integerOption('claimPollMs', options.claimPollMs, 100, 1);
+  const revalidateAfterMs = integerOption('revalidateAfterMs', options.revalidateAfterMs, 1_000, 0);
   const retryInput = options.retry ?? {};
   if (typeof retryInput !== 'object' || retryInput === null) {
     throw new TypeError(`Expected \`retry\` to be an object, got ${describeValue(retryInput)}`);
@@ -143,7 +152,7 @@ export function resolveRegistryOptions(options: TrailingStopRegistryOptions, ran
       : declared !== undefined
         ? resolveRateLimit(declared, 'placer.capabilities.rateLimit')
         : undefined;
-  return { rateLimit, concurrency, timeoutMs, owner, leaseMs, claimPollMs, retry, clientOrderIdPrefix: prefix, defaults };
+  return { rateLimit, concurrency, timeoutMs, owner, leaseMs, claimPollMs, revalidateAfterMs, retry, clientOrderIdPrefix: prefix, defaults };
 }
 
 // Every trailing parameter name, to pick them out of the options object.
@@ -176,6 +185,7 @@ const optionTemplate: Record<keyof TrailingStopRegistryOptions, true> = {
   owner: true,
   leaseMs: true,
   claimPollMs: true,
+  revalidateAfterMs: true,
   retry: true,
   clientOrderIdPrefix: true,
   clock: true,

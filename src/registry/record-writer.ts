@@ -12,9 +12,11 @@ import { PlacementError, StoreConflictError, TrailingStopError } from '../errors
 import type { ExchangeGateway } from '../exchange/gateway.js';
 import type { StopPersistence, WriteOutcome } from '../exchange/stop-synchronizer.js';
 import type { StopEntry } from '../stop/stop-entry.js';
-import { mergeRecord, recordOf } from '../stop/stop-record.js';
+import { isSameStop, mergeRecord, recordOf } from '../stop/stop-record.js';
 import type { Reporter } from './reporter.js';
+import type { OwedWork } from './owed-work.js';
 import type { WorkTracker } from './work-tracker.js';
+import type { CompensationReason } from './reporter.js';
 
 /** What the writer needs. */
 export interface RecordWriterOptions {
@@ -23,6 +25,7 @@ export interface RecordWriterOptions {
   readonly owner: string;
   readonly gateway: ExchangeGateway;
   readonly reporter: Reporter;
+  readonly owed: OwedWork;
   readonly work: WorkTracker;
 }
 
@@ -50,10 +53,11 @@ export class RecordWriter implements StopPersistence {
           entry.version = next.version;
           entry.owner = owner;
           entry.updatedAt = now;
+          entry.confirmedAt = now;
           return 'written';
         }
         const current = result.current;
-        if (current === undefined || current.positionId !== entry.positionId) return 'gone';
+        if (current === undefined || !isSameStop(entry, current)) return 'gone';
         reporter.counters.racesLost++;
         const mine = entry.order;
         const mySequence = entry.sequence;
@@ -81,36 +85,57 @@ export class RecordWriter implements StopPersistence {
    */
   async refresh(entry: StopEntry): Promise<'ok' | 'gone'> {
     const record = await this.#options.store.load(entry.key);
-    if (record === undefined || record.positionId !== entry.positionId) return 'gone';
+    if (record === undefined || !isSameStop(entry, record)) return 'gone';
     if (record.version > entry.version) mergeRecord(entry, record);
+    entry.confirmedAt = this.#options.clock.now();
     return 'ok';
   }
 
   /**
-   * Cancels an order nothing may keep (lost race, removal meanwhile). Never rejects: it tries
-   * several retry budgets, then reports an error and leaves the order to the orphan sweep.
+   * Cancels an order nothing may keep (lost race, removal meanwhile, the old half of a move).
+   * Never rejects: after the gateway's retry budget fails it reports an error, and the cancel is
+   * owed (retried in the background until it succeeds or the registry closes).
    */
-  compensate(key: string, order: StopOrder, reason: 'race-lost' | 'removed'): Promise<void> {
-    const { gateway, reporter } = this.#options;
-    const work = (async () => {
-      let lastError: unknown;
-      for (let round = 0; round < 3; round++) {
-        try {
-          await gateway.cancelStop(order, key);
-          reporter.compensated(key, order, reason);
-          return;
-        } catch (error) {
-          lastError = error;
-        }
-      }
-      const failure =
-        lastError instanceof TrailingStopError
-          ? lastError
-          : new PlacementError(`Could not cancel order ${order.id}; reconciliation will sweep it`, { cause: lastError, key });
-      reporter.error(failure, { operation: 'compensate', key });
-    })();
+  compensate(key: string, order: StopOrder, reason: Exclude<CompensationReason, 'late-answer'>): Promise<void> {
+    const work = this.#cancelOrOwe(key, order, reason);
     this.#options.work.track(work);
     return work;
+  }
+
+  async #cancelOrOwe(key: string, order: StopOrder, reason: Exclude<CompensationReason, 'late-answer'>): Promise<void> {
+    const { gateway, reporter, owed } = this.#options;
+    try {
+      await gateway.cancelStop(order, key);
+      reporter.compensated(key, order, reason);
+      return;
+    } catch (error) {
+      reporter.error(asTrailingStopError(error, `Could not cancel order ${order.id}; retrying in the background`, key), {
+        operation: 'compensate',
+        key,
+      });
+    }
+    owed.owe(
+      async () => {
+        await gateway.cancelStop(order, key);
+        reporter.compensated(key, order, reason);
+      },
+      (error, tries) => reporter.logger.warn('An owed cancel failed again', { key, order: order.id, tries, message: String(error) }),
+    );
+  }
+
+  /**
+   * A write of `entry` failed: it is owed, retried in the background until the store takes it, the
+   * stop is removed, or the registry closes (then memory and store agree again, I4).
+   */
+  oweWrite(entry: StopEntry, onGone: () => void): void {
+    const { owed, reporter } = this.#options;
+    owed.owe(
+      async () => {
+        if (entry.state === 'closed') return;
+        if ((await this.write(entry)) === 'gone') onGone();
+      },
+      (error, tries) => reporter.logger.warn('An owed store write failed again', { key: entry.key, tries, message: String(error) }),
+    );
   }
 
   /**
@@ -123,7 +148,7 @@ export class RecordWriter implements StopPersistence {
     for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
       if (await store.delete(key, current.version)) return;
       const latest: StopRecord | undefined = await store.load(key);
-      if (latest === undefined || latest.positionId !== record.positionId) return;
+      if (latest === undefined || !isSameStop(record, latest)) return;
       if (latest.order !== null && latest.order.id !== current.order?.id) {
         await gateway.cancelStop(latest.order, key);
       }
@@ -131,4 +156,9 @@ export class RecordWriter implements StopPersistence {
     }
     throw new StoreConflictError(`Could not delete the record for ${key}: it kept changing`, { key });
   }
+}
+
+/** `error` as the library's typed error (a {@link PlacementError} wrapping anything else). */
+function asTrailingStopError(error: unknown, message: string, key: string): TrailingStopError {
+  return error instanceof TrailingStopError ? error : new PlacementError(message, { cause: error, key });
 }

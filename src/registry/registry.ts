@@ -37,6 +37,7 @@ import { RegistryCounters, statsOf, type RegistryStats } from './stats.js';
 import { StopEndings } from './stop-endings.js';
 import { StopFactory } from './stop-factory.js';
 import { WorkTracker } from './work-tracker.js';
+import { OwedWork } from './owed-work.js';
 
 export type { RegistryStats } from './stats.js';
 
@@ -77,6 +78,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   readonly #prices: PriceFanOut;
   readonly #writer: RecordWriter;
   readonly #reconciler: Reconciler;
+  readonly #owed: OwedWork;
   #closed = false;
 
   /**
@@ -111,9 +113,10 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       onTimeout: (operation, key) => logger.warn('Exchange call timed out; outcome unknown', { operation, key }),
     });
     this.#gateway = gateway;
-    const writer = new RecordWriter({ store, clock, owner, gateway, reporter, work });
+    this.#owed = new OwedWork({ clock, random, timeoutMs: resolved.timeoutMs, retry: resolved.retry, work });
+    const writer = new RecordWriter({ store, clock, owner, gateway, reporter, owed: this.#owed, work });
     this.#writer = writer;
-    const endings = new StopEndings({ book, store, placer: this.#placer, gateway, writer, reporter, work });
+    const endings = new StopEndings({ book, store, clock, owner, placer: this.#placer, gateway, writer, reporter, work });
     this.#endings = endings;
     const factory = new StopFactory({
       clock,
@@ -130,6 +133,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       owner,
       leaseMs: resolved.leaseMs,
       claimPollMs: resolved.claimPollMs,
+      revalidateAfterMs: resolved.revalidateAfterMs,
       factory,
       writer,
       endings,
@@ -202,6 +206,9 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
    * already reached at entry, the protective order is placed before the promise resolves; without
    * one the stop waits for activation and its first order is placed then.
    *
+   * A live stop for the key is returned only for the same position: a spec with another side,
+   * quantity, entry price or mode and no new `positionId` rejects with {@link StopConflictError}.
+   *
    * Rejects with a {@link ValidationError} before any I/O on bad input (I8), {@link ClosedError}
    * after `close()`, {@link PlacementError} or {@link WouldTriggerError} when the stop could not be
    * placed (the stop then stays visible in state `failed` / `triggered`, I6), {@link RemovedError}
@@ -212,14 +219,14 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     let input: ValidatedSpec;
     try {
       input = fitSpecToPlacer(validateCreateSpec(spec, this.#options.defaults), this.#placer);
+      const live = this.#creation.reusableStop(input);
+      if (live !== undefined) return Promise.resolve(live.facade);
     } catch (error) {
       // Reported like every failed creation (I6), before any I/O (I8).
       const failure = error as TrailingStopError;
       this.#reporter.error(failure, { operation: 'create', key: failure.key });
       return Promise.reject(failure);
     }
-    const live = this.#creation.reusableStop(input);
-    if (live !== undefined) return Promise.resolve(live.facade);
     const creation = this.#creation.start(input).then((entry) => entry.facade);
     const signal = options.signal;
     if (signal === undefined) return creation;
@@ -338,6 +345,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     if (this.#closed) return this.onIdle();
     this.#closed = true;
     for (const entry of this.#book.entries()) entry.sync.cancel();
+    this.#owed.stop();
     await this.onIdle();
     if (this.#ownsStore) await this.#store.close();
   }

@@ -11,7 +11,7 @@ import type { StopEntry } from '../stop/stop-entry.js';
 import type { RegistryCounters } from './stats.js';
 
 /** Why an order was compensated (see {@link CompensatedEvent}). */
-export type CompensationReason = 'race-lost' | 'late-answer' | 'removed';
+export type CompensationReason = 'race-lost' | 'late-answer' | 'removed' | 'moved';
 
 /** Reports events, logs and counts; see the module comment. */
 export class Reporter {

@@ -6,6 +6,8 @@
  */
 import type { OrderPlacer, StopOrder } from '../ports/order-placer.js';
 import type { StateStore } from '../ports/state-store.js';
+import type { Clock } from '../ports/clock.js';
+import { isExpiredClaim } from '../recovery/lease.js';
 import { PlacementError, StoreError, TrailingStopError, type WouldTriggerError } from '../errors.js';
 import type { TriggerReason } from '../events.js';
 import { clientOrderIdFor } from '../domain/client-order-id.js';
@@ -13,7 +15,7 @@ import type { ExchangeGateway } from '../exchange/gateway.js';
 import type { SyncOutcomes } from '../exchange/stop-synchronizer.js';
 import type { StopBook } from '../stop/stop-book.js';
 import type { StopEntry } from '../stop/stop-entry.js';
-import { snapshotOfRecord } from '../stop/stop-record.js';
+import { isSameStop, snapshotOfRecord } from '../stop/stop-record.js';
 import type { RecordWriter } from './record-writer.js';
 import type { Reporter } from './reporter.js';
 import type { WorkTracker } from './work-tracker.js';
@@ -22,6 +24,9 @@ import type { WorkTracker } from './work-tracker.js';
 export interface StopEndingsOptions {
   readonly book: StopBook;
   readonly store: StateStore;
+  readonly clock: Clock;
+  /** This registry's owner id. */
+  readonly owner: string;
   readonly placer: OrderPlacer;
   readonly gateway: ExchangeGateway;
   readonly writer: RecordWriter;
@@ -139,18 +144,27 @@ export class StopEndings implements SyncOutcomes {
 
   /** Removes the stop for `key` here: waits for a creation in flight, then retires it (or its stored record). */
   async remove(key: string, reason: string): Promise<boolean> {
-    const { book, store, gateway, writer, reporter } = this.#options;
+    const { book, store, gateway, writer, reporter, clock, owner } = this.#options;
     try {
       const flight = book.flight(key);
       if (flight !== undefined) await flight.promise.catch(() => undefined);
       const entry = book.get(key);
-      if (entry !== undefined) {
-        await this.retire(entry, reason);
-        return true;
-      }
       const record = await store.load(key);
+      if (entry !== undefined) {
+        if (record === undefined || isSameStop(entry, record)) {
+          await this.retire(entry, reason);
+          return true;
+        }
+        // Memory is stale: another stop holds the key now. Forget ours; remove that one below.
+        this.removedElsewhere(entry, entry.order);
+      }
       if (record === undefined) return false;
-      if (record.order !== null) await gateway.cancelStop(record.order, key);
+      // An abandoned claim (ours, or its lease expired) names no order yet, but its client order id
+      // may already rest on the venue. A live claim's creator cancels its own order when its
+      // double-check finds the record gone.
+      const abandoned = record.state === 'pending' && (record.owner === owner || isExpiredClaim(record, clock.now()));
+      const order = record.order ?? (abandoned ? await gateway.findStop(record.symbol, record.clientOrderId, key) : undefined);
+      if (order !== undefined && order !== null) await gateway.cancelStop(order, key);
       await writer.deleteRecord(key, record);
       reporter.counters.removed++;
       reporter.events.emit('removed', snapshotOfRecord(record, 'closed'), reason);
@@ -172,7 +186,7 @@ export class StopEndings implements SyncOutcomes {
       await entry.sync.idle();
       if (entry.order !== null) await gateway.cancelStop(entry.order, entry.key);
       const record = await store.load(entry.key);
-      if (record !== undefined && record.positionId === entry.positionId) {
+      if (record !== undefined && isSameStop(entry, record)) {
         if (record.order !== null && record.order.id !== entry.order?.id) {
           await gateway.cancelStop(record.order, entry.key);
         }
@@ -196,10 +210,16 @@ export class StopEndings implements SyncOutcomes {
     if (reporter.listening('stopSynced')) reporter.events.emit('stopSynced', entry.snapshot(), order);
   }
 
-  /** A store write failed after the venue changed; reported, not fatal (the next write catches up). */
+  /** A store write failed after the venue changed: reported, and owed (retried until the store takes it). */
   storeFailed(entry: StopEntry, error: unknown): void {
     const failure = error instanceof TrailingStopError ? error : new StoreError(`Persisting the stop for ${entry.key} failed`, { cause: error, key: entry.key });
     this.#options.reporter.error(failure, { operation: 'sync', key: entry.key });
+    this.#options.writer.oweWrite(entry, () => this.removedElsewhere(entry, entry.order));
+  }
+
+  /** The old half of a move is still live: its cancel is owed. */
+  leftBehind(entry: StopEntry, order: StopOrder): void {
+    void this.#options.writer.compensate(entry.key, order, 'moved');
   }
 
   /** A cancel-then-place move left the position without a stop for `ms`. */

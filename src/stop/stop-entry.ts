@@ -110,6 +110,11 @@ export class StopEntry implements PolicyState {
   syncedQuantity = Number.NaN;
   /** When the venue was last moved (ms epoch), for the throttle. */
   lastSyncAt = Number.NEGATIVE_INFINITY;
+  /**
+   * When this registry last saw its memory agree with the store (it wrote or read the record), on
+   * its own clock; the registry re-reads a stop not confirmed lately before acting on it.
+   */
+  confirmedAt = Number.NEGATIVE_INFINITY;
   #retiring = false;
   /** Serializes this entry's store writes, so versions advance one at a time. */
   writes: Promise<unknown> = settled;

@@ -113,3 +113,11 @@ export function snapshotOfRecord(record: StopRecord, state: StopState): Trailing
     updatedAt: record.updatedAt,
   };
 }
+
+/**
+ * True when `record` is the same stop as `entry`: the same position and the same incarnation (its
+ * creation time). A position re-created after it ended is another stop, whatever its versions.
+ */
+export function isSameStop(entry: { readonly positionId: string; readonly createdAt: number }, record: StopRecord): boolean {
+  return record.positionId === entry.positionId && record.createdAt === entry.createdAt;
+}

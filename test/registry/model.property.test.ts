@@ -71,7 +71,14 @@ class Create implements fc.AsyncCommand<Model, World> {
     const price = world.prices.get(this.key) ?? 100;
     world.prices.set(this.key, price);
     world.venue.setPrice(this.key, price);
-    await world.registry.create({ symbol: this.key, side: 'long', entryPrice: price, quantity: 1, stopLossPercent: 2, tickSize: 0.01 });
+    const spec = { symbol: this.key, side: 'long', entryPrice: price, quantity: 1, stopLossPercent: 2, tickSize: 0.01 } as const;
+    const live = world.registry.get(this.key);
+    if (live !== undefined && (live.state === 'waiting' || live.state === 'active') && (live.entryPrice !== price || live.quantity !== 1)) {
+      // Another position's spec for a key with a live stop: refused, never answered with the old stop.
+      await expect(world.registry.create(spec)).rejects.toMatchObject({ code: 'ERR_STOP_CONFLICT' });
+    } else {
+      await world.registry.create(spec);
+    }
     model.open.add(this.key);
     await checkInvariants(world, model);
   }
