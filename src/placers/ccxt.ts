@@ -14,6 +14,7 @@
  * | `binance` | `binanceusdm`, `binance`   | algo service `STOP_MARKET`, `clientAlgoId`   | no    | 0.1-10 %        |
  * | `bybit`   | `bybit`                    | `/v5/order/create` conditional, `orderLinkId`| yes   | no              |
  * | `okx`     | `okx`                      | `order-algo` `conditional` SL, `algoClOrdId` | no    | no              |
+ * | `kucoinfutures` | `kucoinfutures`      | `/api/v1/orders` `stop=down/up`, `clientOid` | no    | no              |
  *
  * Errors are mapped by ccxt error class (read from the error's prototype chain and `name`, so no
  * `instanceof` against ccxt's classes is needed) and by the venue's own error code where ccxt's

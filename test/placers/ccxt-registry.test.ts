@@ -8,6 +8,7 @@ import { TrailingStopRegistry } from '../../src/index.js';
 import { CcxtOrderPlacer } from '../../src/placers/ccxt.js';
 import { scriptedBinanceUsdm, scriptedBybit, type ScriptedVenue } from '../support/scripted-venue.js';
 import { scriptedOkx, type OkxVenue } from '../support/ccxt-okx.js';
+import { scriptedKucoinFutures, type KucoinFuturesVenue } from '../support/ccxt-kucoinfutures.js';
 
 const symbol = 'BTC/USDT:USDT';
 const spec = {
@@ -90,9 +91,9 @@ interface VenueCase {
   readonly venueSymbol: string;
   /** The trigger price of the one live order, as the venue stores it. */
   readonly liveTrigger: (venue: ScriptedVenue & { openOrders(): unknown[] }) => string;
-  /** Requests that place a stop / cancel one, as `METHOD path`. */
-  readonly place: string;
-  readonly cancel: string;
+  /** Whether a request (`METHOD path`) places a stop / cancels one. */
+  readonly place: (route: string) => boolean;
+  readonly cancel: (route: string) => boolean;
 }
 
 const venueCases: VenueCase[] = [
@@ -101,8 +102,16 @@ const venueCases: VenueCase[] = [
     make: scriptedOkx,
     venueSymbol: 'BTC-USDT-SWAP',
     liveTrigger: (venue) => (venue as OkxVenue).openOrders()[0]!.slTriggerPx,
-    place: 'POST /api/v5/trade/order-algo',
-    cancel: 'POST /api/v5/trade/cancel-algos',
+    place: (route) => route === 'POST /api/v5/trade/order-algo',
+    cancel: (route) => route === 'POST /api/v5/trade/cancel-algos',
+  },
+  {
+    name: 'kucoinfutures',
+    make: scriptedKucoinFutures,
+    venueSymbol: 'XBTUSDTM',
+    liveTrigger: (venue) => String((venue as KucoinFuturesVenue).openOrders()[0]!.stopPrice),
+    place: (route) => route === 'POST /api/v1/orders',
+    cancel: (route) => route.startsWith('DELETE /api/v1/orders/'),
   },
 ];
 
@@ -119,10 +128,11 @@ describe.each(venueCases)('TrailingStopRegistry over CcxtOrderPlacer on $name', 
       }
       const writes = venue.requests
         .map((request) => `${request.method} ${request.path}`)
-        .filter((route) => route === venueCase.place || route === venueCase.cancel);
-      expect(writes[0]).toBe(venueCase.place);
+        .filter((route) => venueCase.place(route) || venueCase.cancel(route))
+        .map((route) => (venueCase.place(route) ? 'place' : 'cancel'));
+      expect(writes[0]).toBe('place');
       expect(writes.length).toBeGreaterThan(2);
-      for (let index = 1; index < writes.length; index += 2) expect(writes.slice(index, index + 2)).toEqual([venueCase.place, venueCase.cancel]);
+      for (let index = 1; index < writes.length; index += 2) expect(writes.slice(index, index + 2)).toEqual(['place', 'cancel']);
       expect(venue.openOrders()).toHaveLength(1);
       expect(venueCase.liveTrigger(venue)).toBe('103.9');
       await registry.remove(symbol);

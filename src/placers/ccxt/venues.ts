@@ -6,6 +6,7 @@
 import type { VenueProfile } from './venue-profile.js';
 import { binanceProfile } from './venues/binance.js';
 import { bybitProfile } from './venues/bybit.js';
+import { kucoinFuturesProfile } from './venues/kucoinfutures.js';
 import { okxProfile } from './venues/okx.js';
 
 /**
@@ -20,6 +21,7 @@ export const venueProfiles = {
   binance: binanceProfile,
   bybit: bybitProfile,
   okx: okxProfile,
+  kucoinfutures: kucoinFuturesProfile,
 } as const satisfies Readonly<Record<string, VenueProfile>>;
 
 /**
