@@ -9,6 +9,7 @@
 import type { StopOrder } from './order-placer.js';
 import type { ResolvedTrailingParameters } from '../policy/parameters.js';
 import type { PositionSide, StopState } from '../domain/position.js';
+import type { StoreError } from '../errors.js';
 
 export type { PositionSide, StopState } from '../domain/position.js';
 
@@ -75,6 +76,42 @@ export interface StateStoreCapabilities {
   readonly durable?: boolean;
   /** Several processes may share it. */
   readonly shared?: boolean;
+  /**
+   * {@link StateStore.watch} is implemented and works for this instance: it reports every change
+   * to the storage the store reads, whichever instance, connection or process made it.
+   */
+  readonly watch?: boolean;
+}
+
+/**
+ * One change to the record of one key, as {@link StateStore.watch} reports it: what the store holds
+ * for `key` now. A hint to re-check, not a record: it carries enough to tell whether a registry's
+ * entry for the key is stale (`version`, `positionId`, `owner`), and nothing to act on directly.
+ */
+export interface StoreChange {
+  /** The key whose record changed. */
+  readonly key: string;
+  /** Version now stored for the key; `null` when the record was deleted. */
+  readonly version: number | null;
+  /** State of the stored record; `null` when the record was deleted. */
+  readonly state: StopState | null;
+  /** `positionId` of the stored record. Absent for a deletion, or when the store could not report it. */
+  readonly positionId?: string;
+  /** `owner` of the stored record (who wrote this version). Absent for a deletion, or when the store could not report it. */
+  readonly owner?: string;
+}
+
+/** Options of {@link StateStore.watch}. */
+export interface StoreWatchOptions {
+  /** Ends the watch: once it aborts, the listener is never called again. */
+  readonly signal: AbortSignal;
+  /**
+   * Called at most once, when the watch ends for another reason than `signal`: the store lost what
+   * it watches through (PostgreSQL: the listening connection), a poll failed (SQLite), or the
+   * listener threw. No change is delivered after it, and changes may have been missed meanwhile:
+   * re-read the records you hold and watch again. Never called after `signal` aborts.
+   */
+  readonly onError?: (error: StoreError) => void;
 }
 
 /** The persistence port (docs/design.md section 5). */
@@ -105,6 +142,50 @@ export interface StateStore {
    * Resolves true when a record was deleted.
    */
   delete(key: string, expectedVersion?: number): Promise<boolean>;
+
+  /**
+   * Optional: calls `listener` with a {@link StoreChange} for every change committed to the
+   * storage afterwards (an insert, a compare-and-set, a delete), by any registry, instance or
+   * process, this store's own writes included. A store that has it declares `capabilities.watch`.
+   *
+   * What a watcher can rely on:
+   * - When: every change committed after `watch` returned (or its promise resolved) is reported;
+   *   changes before may or may not be. Writes that changed nothing (a lost insert, a failed
+   *   compare-and-set, a delete that found no record or another version) are not reported.
+   * - Order: for one key, changes arrive in the order they were committed. A store may coalesce
+   *   (a polling store reports what it finds, skipping versions in between, and may report a
+   *   delete followed by a re-insert as one change), but never reports an older state after a
+   *   newer one. Changes made one after the other through one instance arrive in that order.
+   * - Own writes: a listener sees the changes of its own registry too, possibly before the write's
+   *   promise resolves. Compare `version` (and `positionId`, `owner`) with what you hold.
+   * - Lag: delivery is asynchronous and can lag (a poll interval, a network hop), so a change may
+   *   arrive after the writer already acted on a newer version, and the absence of a change proves
+   *   nothing. A registry must still compare versions on every write (compare-and-set) and treat
+   *   a change only as a reason to drop or re-load its entry.
+   * - The listener is never called inside a store call (no re-entrancy); if it throws, the watch
+   *   ends with `onError`.
+   * - Abort: once `signal` aborts, the listener is never called again, not even for changes
+   *   already received; when a store's last watch ends it releases what it held (a connection, a
+   *   timer). An already aborted signal watches nothing. `close()` ends every watch.
+   *
+   * @param listener - Called once per change; must not throw.
+   * @param options - `signal` (required) ends the watch; `onError` hears why it ended otherwise.
+   * @returns Nothing, or a promise that resolves once the watch is in place (and rejects with a
+   *   `StoreError` when it cannot be set up, e.g. the store is closed).
+   * @throws TypeError when `listener` is not a function or `options.signal` not an AbortSignal.
+   *
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * await store.watch?.((change) => {
+   *   if (change.version === null) console.log(`${change.key} deleted`);
+   *   else console.log(`${change.key} is at version ${change.version} (${change.state})`);
+   * }, { signal: controller.signal, onError: (error) => console.error('watch ended', error) });
+   * // ... later
+   * controller.abort();
+   * ```
+   */
+  watch?(listener: (change: StoreChange) => void, options: StoreWatchOptions): void | Promise<void>;
 
   /** Releases resources. A store the user passed a client to does not close that client. */
   close(): Promise<void>;

@@ -1,7 +1,8 @@
 /**
  * `MemoryStateStore`: the embedded default store. Atomic within one process (each operation runs
  * synchronously between awaits) and shareable between several registries in one process, which is
- * how tests simulate several bot processes. Not durable.
+ * how tests simulate several bot processes. Not durable. Its `watch` reports every change made
+ * through it, on a microtask after the write.
  */
 import type {
   CompareAndSetResult,
@@ -9,9 +10,12 @@ import type {
   StateStore,
   StateStoreCapabilities,
   StopRecord,
+  StoreChange,
+  StoreWatchOptions,
 } from '../ports/state-store.js';
 import { StoreError } from '../errors.js';
 import { assertRecordShape } from './record-shape.js';
+import { assertWatchArguments, ChangeFeed } from './change-feed.js';
 
 /**
  * Copies a record field by field: far cheaper than `structuredClone` (a creation copies its record
@@ -57,11 +61,15 @@ function copyRecord(record: StopRecord): StopRecord {
   };
 }
 
-/** In-memory {@link StateStore}. Records are copied in and out, so callers never share objects. */
+/**
+ * In-memory {@link StateStore}. Records are copied in and out, so callers never share objects.
+ * Every registry sharing one instance shares its storage, so its `watch` sees every change.
+ */
 export class MemoryStateStore implements StateStore {
-  /** Not durable, not shared between processes. */
-  readonly capabilities: StateStoreCapabilities = { durable: false, shared: false };
+  /** Not durable, not shared between processes; watchable. */
+  readonly capabilities: StateStoreCapabilities = { durable: false, shared: false, watch: true };
   readonly #records = new Map<string, StopRecord>();
+  readonly #feed = new ChangeFeed();
   #closed = false;
 
   /** Number of records stored. */
@@ -89,6 +97,7 @@ export class MemoryStateStore implements StateStore {
     const existing = this.#records.get(record.key);
     if (existing !== undefined) return { inserted: false, record: copyRecord(existing) };
     this.#records.set(record.key, copyRecord(record));
+    this.#feed.publish(changeOf(record));
     return { inserted: true, record: copyRecord(record) };
   }
 
@@ -101,6 +110,7 @@ export class MemoryStateStore implements StateStore {
       return { updated: false, current: current === undefined ? undefined : copyRecord(current) };
     }
     this.#records.set(next.key, copyRecord(next));
+    this.#feed.publish(changeOf(next));
     return { updated: true, record: copyRecord(next) };
   }
 
@@ -110,15 +120,40 @@ export class MemoryStateStore implements StateStore {
     const current = this.#records.get(key);
     if (current === undefined) return false;
     if (expectedVersion !== undefined && current.version !== expectedVersion) return false;
-    return this.#records.delete(key);
+    this.#records.delete(key);
+    this.#feed.publish({ key, version: null, state: null });
+    return true;
   }
 
-  /** @inheritdoc */
+  /**
+   * Reports every insert, compare-and-set and delete made through this instance from now on
+   * (whichever registry made it), with the contract of {@link StateStore.watch}. Synchronous: the
+   * watch is in place when the call returns. Each change is queued by the write itself, before
+   * the write's promise resolves, and delivered on a microtask in write order: the listener runs
+   * after the store call returned and before anything awaiting that write resumes, never inside a
+   * store call. Nothing is coalesced or lost; `onError` is called only when the listener throws.
+   *
+   * @throws TypeError for a listener that is not a function or a missing signal.
+   * @throws StoreError once the store is closed.
+   */
+  watch(listener: (change: StoreChange) => void, options: StoreWatchOptions): void {
+    assertWatchArguments(listener, options);
+    this.#assertOpen();
+    this.#feed.subscribe(listener, options);
+  }
+
+  /** Marks the store closed (later calls reject) and ends every watch. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#feed.clear();
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new StoreError('MemoryStateStore is closed');
   }
+}
+
+/** What a watcher hears about `record` having been written. */
+function changeOf(record: StopRecord): StoreChange {
+  return { key: record.key, version: record.version, state: record.state, positionId: record.positionId, owner: record.owner };
 }

@@ -15,11 +15,17 @@ import type {
   StateStore,
   StateStoreCapabilities,
   StopRecord,
+  StoreChange,
+  StoreWatchOptions,
 } from '../ports/state-store.js';
 import { StoreError } from '../errors.js';
 import { assertRecordShape } from './record-shape.js';
 import { assertIdentifier, maximumTableNameLength, quoteIdentifier, schemaTableSuffix } from './identifier.js';
 import { decodeEncoded, decodeRow, encodeRecord, storeFailure, toNumber, type StoredRow } from './record-codec.js';
+import { assertWatchArguments, ChangeFeed } from './change-feed.js';
+import { changePayload, defaultChannel, PostgresListenSession } from './postgres-watch.js';
+
+export type { PostgresNotification, PostgresPool, PostgresPoolConnection } from './postgres-watch.js';
 
 /** What {@link PostgresQueryable.query} resolves to: the subset of pg's `QueryResult` the store reads. */
 export interface PostgresQueryResult {
@@ -29,7 +35,8 @@ export interface PostgresQueryResult {
 
 /**
  * Anything that runs one SQL statement with `$1, $2, ...` parameters: a `pg` `Pool` (recommended:
- * each call may use a different connection, which the store never relies on) or `Client`.
+ * each call may use a different connection, which the store never relies on; and `watch()` needs
+ * one, see {@link PostgresPool}) or `Client`.
  */
 export interface PostgresQueryable {
   /** Runs `text` with `values` bound to `$1, $2, ...`. */
@@ -54,6 +61,13 @@ export interface PostgresStateStoreOptions {
    * case-sensitive). Default: `'trailing_stops'`.
    */
   readonly table?: string;
+  /**
+   * The `LISTEN`/`NOTIFY` channel on which every write announces its change and `watch()`
+   * listens. An SQL identifier (quoted, so case-sensitive); every process sharing the table must
+   * use the same one. Default: the table's name and a hash of `schema.table` (see
+   * {@link PostgresStateStore.channel}), unique per table.
+   */
+  readonly channel?: string;
 }
 
 /** Schema migrations by target version; each is PL/pgSQL run inside the migration statement. */
@@ -101,6 +115,9 @@ const columns = 'key, version, owner, state, lease_expires_at, data::text AS dat
  * - A row whose JSON is not an object is returned with its columns only (`key`, `version`,
  *   `owner`, `state`, `leaseExpiresAt`) instead of failing `list()`; the registry's validation
  *   reports it.
+ * - Every write that changes a row also sends `pg_notify(channel, payload)` in the same
+ *   statement, so the notification leaves exactly when the change commits; `watch()` `LISTEN`s on
+ *   one connection checked out of the pool. See {@link PostgresStateStore.watch}.
  * - `close()` does not end the pool; later calls reject with a `StoreError`.
  *
  * @example
@@ -122,8 +139,11 @@ export class PostgresStateStore implements StateStore {
   /** The schema version this code writes and understands; a newer stored version is refused. */
   static readonly schemaVersion: number = migrations.at(-1)?.version ?? 0;
 
-  /** Durable, and shared by every process connected to the same database. */
-  readonly capabilities: StateStoreCapabilities = { durable: true, shared: true };
+  /**
+   * Durable, and shared by every process connected to the same database; watchable when `client`
+   * is a pool (has `connect()`).
+   */
+  readonly capabilities: StateStoreCapabilities;
 
   /** The schema holding the tables. */
   readonly schema: string;
@@ -131,9 +151,20 @@ export class PostgresStateStore implements StateStore {
   /** The table holding the records. */
   readonly table: string;
 
+  /**
+   * The `NOTIFY` channel of the table's changes: the `channel` option, or by default the table's
+   * name cut to 54 characters, `_` and 8 hex digits of a 32-bit FNV-1a hash of `schema.table`.
+   */
+  readonly channel: string;
+
   readonly #client: PostgresQueryable;
   readonly #qualifiedTable: string;
   readonly #qualifiedSchemaTable: string;
+  readonly #feed = new ChangeFeed(() => this.#endSession());
+  /** The listening session of the current watches, while one is opening or open. */
+  #session: Promise<PostgresListenSession> | undefined;
+  /** Sessions being ended (`UNLISTEN`, release); `close()` waits for them. */
+  readonly #endings = new Set<Promise<void>>();
   #ready: Promise<void> | undefined;
   #migrated = false;
   #closed = false;
@@ -141,8 +172,8 @@ export class PostgresStateStore implements StateStore {
   /**
    * Validates the options at once; touches the database only on first use.
    *
-   * @throws TypeError when `client` has no `query` method or `schema` or `table` is not a plain
-   *   SQL identifier.
+   * @throws TypeError when `client` has no `query` method or `schema`, `table` or `channel` is not
+   *   a plain SQL identifier.
    */
   constructor(options: PostgresStateStoreOptions) {
     const client = (options as Partial<PostgresStateStoreOptions> | undefined)?.client;
@@ -155,9 +186,17 @@ export class PostgresStateStore implements StateStore {
     const table = options.table === undefined ? 'trailing_stops' : options.table;
     assertIdentifier('schema', schema);
     assertIdentifier('table', table, maximumTableNameLength);
+    const channel = options.channel === undefined ? defaultChannel(schema, table) : options.channel;
+    assertIdentifier('channel', channel);
     this.#client = client;
     this.schema = schema;
     this.table = table;
+    this.channel = channel;
+    this.capabilities = {
+      durable: true,
+      shared: true,
+      watch: typeof (client as Partial<{ connect: unknown }>).connect === 'function',
+    };
     this.#qualifiedTable = `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
     this.#qualifiedSchemaTable = `${quoteIdentifier(schema)}.${quoteIdentifier(`${table}${schemaTableSuffix}`)}`;
   }
@@ -200,13 +239,18 @@ export class PostgresStateStore implements StateStore {
     await this.#open();
     assertRecordShape(record);
     const encoded = encodeRecord(record);
+    const payload = changePayload(storeName, changeOf(record));
     try {
       // Between the INSERT and the SELECT the winner may be deleted: then try again.
       for (let attempt = 1; attempt <= maximumInsertAttempts; attempt++) {
+        // pg_notify in the statement that writes: sent when (and only if) the insert commits.
         const result = await this.#client.query(
-          `INSERT INTO ${this.#qualifiedTable} (key, version, owner, state, lease_expires_at, data)
-           VALUES ($1, $2, $3, $4, $5, $6::json) ON CONFLICT (key) DO NOTHING RETURNING key`,
-          [encoded.key, encoded.version, encoded.owner, encoded.state, encoded.leaseExpiresAt, encoded.data],
+          `WITH inserted AS (
+             INSERT INTO ${this.#qualifiedTable} (key, version, owner, state, lease_expires_at, data)
+             VALUES ($1, $2, $3, $4, $5, $6::json) ON CONFLICT (key) DO NOTHING RETURNING key
+           )
+           SELECT key, pg_notify($7, $8) AS notified FROM inserted`,
+          [encoded.key, encoded.version, encoded.owner, encoded.state, encoded.leaseExpiresAt, encoded.data, this.channel, payload],
         );
         if (result.rows.length === 1) return { inserted: true, record: decodeEncoded(encoded) };
         const winner = await this.#loadRow(encoded.key);
@@ -226,12 +270,26 @@ export class PostgresStateStore implements StateStore {
     await this.#open();
     assertRecordShape(next, expectedVersion);
     const encoded = encodeRecord(next);
+    const payload = changePayload(storeName, changeOf(next));
     try {
       const result = await this.#client.query(
-        `UPDATE ${this.#qualifiedTable}
-         SET version = $3, owner = $4, state = $5, lease_expires_at = $6, data = $7::json
-         WHERE key = $1 AND version = $2 RETURNING key`,
-        [encoded.key, expectedVersion, encoded.version, encoded.owner, encoded.state, encoded.leaseExpiresAt, encoded.data],
+        `WITH updated AS (
+           UPDATE ${this.#qualifiedTable}
+           SET version = $3, owner = $4, state = $5, lease_expires_at = $6, data = $7::json
+           WHERE key = $1 AND version = $2 RETURNING key
+         )
+         SELECT key, pg_notify($8, $9) AS notified FROM updated`,
+        [
+          encoded.key,
+          expectedVersion,
+          encoded.version,
+          encoded.owner,
+          encoded.state,
+          encoded.leaseExpiresAt,
+          encoded.data,
+          this.channel,
+          payload,
+        ],
       );
       if (result.rows.length === 1) return { updated: true, record: decodeEncoded(encoded) };
       return { updated: false, current: await this.#loadRow(encoded.key) };
@@ -243,14 +301,20 @@ export class PostgresStateStore implements StateStore {
   /** @inheritdoc */
   async delete(key: string, expectedVersion?: number): Promise<boolean> {
     await this.#open();
+    const payload = changePayload(storeName, { key, version: null, state: null });
     try {
       const result =
         expectedVersion === undefined
-          ? await this.#client.query(`DELETE FROM ${this.#qualifiedTable} WHERE key = $1 RETURNING key`, [key])
-          : await this.#client.query(`DELETE FROM ${this.#qualifiedTable} WHERE key = $1 AND version = $2 RETURNING key`, [
-              key,
-              expectedVersion,
-            ]);
+          ? await this.#client.query(
+              `WITH deleted AS (DELETE FROM ${this.#qualifiedTable} WHERE key = $1 RETURNING key)
+               SELECT key, pg_notify($2, $3) AS notified FROM deleted`,
+              [key, this.channel, payload],
+            )
+          : await this.#client.query(
+              `WITH deleted AS (DELETE FROM ${this.#qualifiedTable} WHERE key = $1 AND version = $2 RETURNING key)
+               SELECT key, pg_notify($3, $4) AS notified FROM deleted`,
+              [key, expectedVersion, this.channel, payload],
+            );
       return result.rows.length === 1;
     } catch (error) {
       throw storeFailure(storeName, 'delete', error, key);
@@ -258,12 +322,91 @@ export class PostgresStateStore implements StateStore {
   }
 
   /**
+   * Reports changes to the table with the contract of {@link StateStore.watch}, through
+   * PostgreSQL's `LISTEN`/`NOTIFY`; resolves once `LISTEN` is in effect.
+   *
+   * - Needs `client` to be a pg `Pool` ({@link PostgresPool}): the first watch of this store
+   *   checks one connection out with `connect()` and `LISTEN`s on {@link PostgresStateStore.channel};
+   *   every further watch of the store shares it. When the last watch ends (its signal aborts, or
+   *   `close()`), the store `UNLISTEN`s and releases the connection (destroying it if `UNLISTEN`
+   *   fails). Size the pool for it, and end watches before `pool.end()`, which waits for it.
+   * - Every write of every `PostgresStateStore` on the table (any process, any machine, the
+   *   command-line tool too) announces its change from the statement that makes it, so a
+   *   notification is sent exactly when the change commits. PostgreSQL delivers notifications in
+   *   commit order, so for one key they arrive in version order, own writes included, after the
+   *   writer's statement returned or shortly before (they travel on another connection).
+   * - A payload carries `key`, `version`, `state`, `positionId` and `owner` as JSON; when that would
+   *   exceed NOTIFY's 8000-byte limit, only `key`, `version` and `state` (a key too long even for
+   *   that is refused by the write, before any I/O). Notifications on the channel that this store
+   *   did not send are ignored.
+   * - When the listening connection breaks, every watch ends with `onError` (a `StoreError`);
+   *   changes committed meanwhile are not reported: watch again, then re-read.
+   *
+   * @throws TypeError for a listener that is not a function or a missing signal (before any I/O).
+   * @throws StoreError once closed, when `client` is not a pool, or connecting or `LISTEN` fails.
+   */
+  async watch(listener: (change: StoreChange) => void, options: StoreWatchOptions): Promise<void> {
+    assertWatchArguments(listener, options);
+    if (this.#closed) throw new StoreError(`${storeName} (table \`${this.schema}.${this.table}\`) is closed`);
+    if (options.signal.aborted) return;
+    // Subscribe first: a notification that arrives while LISTEN completes reaches this watch too.
+    this.#feed.subscribe(listener, options);
+    try {
+      await this.#listening();
+    } catch (error) {
+      this.#feed.unsubscribe(options.signal);
+      throw storeFailure(storeName, 'watch', error);
+    }
+  }
+
+  /**
    * Marks the store closed: later calls reject with a `StoreError`; queries already sent finish.
-   * Does not end the pool or client the user passed in; end it yourself afterwards. Calling it
-   * again does nothing.
+   * Ends every watch and waits until the listening connection went back to the pool. Does not
+   * end the pool or client the user passed in; end it yourself afterwards. Calling it again does
+   * nothing.
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#feed.clear();
+    await Promise.all([...this.#endings]);
+  }
+
+  /** The session of the current watches: joins the one opening or open, else opens one. */
+  #listening(): Promise<PostgresListenSession> {
+    let session = this.#session;
+    if (session === undefined) {
+      const opening = PostgresListenSession.open(storeName, this.#client, this.channel, {
+        onChange: (change) => this.#feed.publish(change),
+        onLost: (error) => {
+          if (this.#session === opening) this.#session = undefined;
+          this.#feed.fail(
+            new StoreError(`${storeName}.watch lost its listening connection; the watch ended: ${messageOf(error)}`, { cause: error }),
+          );
+        },
+      });
+      session = opening;
+      this.#session = opening;
+      // A failed opening is not kept: the next watch tries again.
+      opening.catch(() => {
+        if (this.#session === opening) this.#session = undefined;
+      });
+    }
+    return session;
+  }
+
+  /** The last watch ended: stop listening once the session is open (or opening failed). */
+  #endSession(): void {
+    const session = this.#session;
+    if (session === undefined) return;
+    this.#session = undefined;
+    const ending = session
+      .then(
+        (open) => open.end(),
+        () => undefined,
+      )
+      .catch(() => undefined);
+    this.#endings.add(ending);
+    void ending.then(() => this.#endings.delete(ending));
   }
 
   async #loadRow(key: string): Promise<StopRecord | undefined> {
@@ -365,4 +508,19 @@ $migration$`;
       );
     }
   }
+}
+
+/** What the notification of `record`'s write announces. */
+function changeOf(record: StopRecord): StoreChange {
+  return {
+    key: record.key,
+    version: record.version,
+    state: record.state,
+    ...(typeof record.positionId === 'string' ? { positionId: record.positionId } : {}),
+    owner: record.owner,
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -14,11 +14,24 @@ import type {
   StateStore,
   StateStoreCapabilities,
   StopRecord,
+  StoreChange,
+  StoreWatchOptions,
 } from '../ports/state-store.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import { StoreError } from '../errors.js';
 import { assertRecordShape } from './record-shape.js';
 import { assertIdentifier, maximumTableNameLength, quoteIdentifier, schemaTableSuffix } from './identifier.js';
-import { decodeEncoded, decodeRow, encodeRecord, storeFailure, toNumber, type StoredRow } from './record-codec.js';
+import {
+  decodeEncoded,
+  decodeRow,
+  encodeRecord,
+  storeFailure,
+  toNumber,
+  type EncodedRecord,
+  type StoredRow,
+} from './record-codec.js';
+import { assertWatchArguments, ChangeFeed } from './change-feed.js';
+import { announceObservation, announceTable, SqliteChangePoller, type SqliteObservation } from './sqlite-watch.js';
 
 /** A prepared statement: the subset of better-sqlite3's `Statement` that the store uses. */
 export interface SqliteStatement {
@@ -61,7 +74,21 @@ export interface SqliteStateStoreOptions {
    * Default: `'trailing_stops'`.
    */
   readonly table?: string;
+  /**
+   * How often, in milliseconds, {@link SqliteStateStore.watch} checks whether another connection
+   * committed (`PRAGMA data_version`: a read of shared memory, no I/O while nothing changed). The
+   * lag with which a watcher learns of another connection's change. Default: 250.
+   */
+  readonly watchIntervalMs?: number;
+  /**
+   * Timers for the watch poll (only `setTimeout` and `clearTimeout` are used), e.g. the clock
+   * the registry uses, or a test's. Default: the global timers.
+   */
+  readonly clock?: Clock;
 }
+
+/** Default of {@link SqliteStateStoreOptions.watchIntervalMs}. */
+export const defaultWatchIntervalMs = 250;
 
 /** Statements prepared once the schema is in place. */
 interface PreparedStatements {
@@ -71,6 +98,7 @@ interface PreparedStatements {
   readonly compareAndSet: SqliteStatement;
   readonly delete: SqliteStatement;
   readonly deleteVersion: SqliteStatement;
+  readonly dataVersion: SqliteStatement;
 }
 
 /** Schema migrations by target version; each runs inside the migration transaction. */
@@ -105,6 +133,9 @@ const columns = 'key, version, owner, state, lease_expires_at, data';
  * - A row whose JSON is damaged is returned with its columns only (`key`, `version`, `owner`,
  *   `state`, `leaseExpiresAt`) instead of failing `list()`; the registry's validation reports it.
  * - `close()` does not close the database; later calls reject with a `StoreError`.
+ * - `watch()` reports this connection's writes right after each one, and other connections'
+ *   commits by polling `PRAGMA data_version` every `watchIntervalMs` (then reading the table and
+ *   reporting what differs). See {@link SqliteStateStore.watch}.
  *
  * @example
  * ```ts
@@ -124,23 +155,30 @@ export class SqliteStateStore implements StateStore {
   /** The schema version this code writes and understands; a newer stored version is refused. */
   static readonly schemaVersion: number = migrations.at(-1)?.version ?? 0;
 
-  /** Durable (a file survives restarts); not shared between machines. */
-  readonly capabilities: StateStoreCapabilities = { durable: true, shared: false };
+  /** Durable (a file survives restarts); not shared between machines; watchable. */
+  readonly capabilities: StateStoreCapabilities = { durable: true, shared: false, watch: true };
 
   /** The table holding the records. */
   readonly table: string;
 
+  /** How often `watch()` polls for other connections' commits, in milliseconds. */
+  readonly watchIntervalMs: number;
+
   readonly #database: SqliteDatabase;
   readonly #quotedTable: string;
   readonly #quotedSchemaTable: string;
+  readonly #clock: Clock;
+  readonly #feed = new ChangeFeed(() => this.#stopPolling());
+  #poller: SqliteChangePoller | undefined;
   #statements: PreparedStatements | undefined;
   #closed = false;
 
   /**
    * Validates the options at once; touches the database only on first use.
    *
-   * @throws TypeError when `database` lacks the methods of {@link SqliteDatabase} or `table` is not
-   *   a plain SQL identifier.
+   * @throws TypeError when `database` lacks the methods of {@link SqliteDatabase}, `table` is not
+   *   a plain SQL identifier, `watchIntervalMs` is not a positive finite number, or `clock` lacks
+   *   `setTimeout` and `clearTimeout`.
    */
   constructor(options: SqliteStateStoreOptions) {
     const database = (options as Partial<SqliteStateStoreOptions> | undefined)?.database;
@@ -151,7 +189,19 @@ export class SqliteStateStore implements StateStore {
     }
     const table = options.table === undefined ? 'trailing_stops' : options.table;
     assertIdentifier('table', table, maximumTableNameLength);
+    const watchIntervalMs = options.watchIntervalMs ?? defaultWatchIntervalMs;
+    if (typeof watchIntervalMs !== 'number' || !Number.isFinite(watchIntervalMs) || watchIntervalMs <= 0) {
+      throw new TypeError(
+        `Expected \`watchIntervalMs\` to be a positive finite number of milliseconds, got \`${String(watchIntervalMs)}\` (${typeof watchIntervalMs})`,
+      );
+    }
+    const clock = options.clock ?? systemClock;
+    if (typeof clock?.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+      throw new TypeError(`Expected \`clock\` to have setTimeout and clearTimeout, got \`${String(clock)}\` (${typeof clock})`);
+    }
     this.#database = database;
+    this.#clock = clock;
+    this.watchIntervalMs = watchIntervalMs;
     this.table = table;
     this.#quotedTable = quoteIdentifier(table);
     this.#quotedSchemaTable = quoteIdentifier(`${table}${schemaTableSuffix}`);
@@ -173,6 +223,7 @@ export class SqliteStateStore implements StateStore {
     const statements = this.#open();
     try {
       const row = statements.load.get(key) as StoredRow | undefined;
+      this.#observe({ key, row: row ?? null });
       return row === undefined ? undefined : decodeRow(row);
     } catch (error) {
       throw storeFailure(storeName, 'load', error, key);
@@ -183,7 +234,9 @@ export class SqliteStateStore implements StateStore {
   async list(): Promise<StopRecord[]> {
     const statements = this.#open();
     try {
-      return (statements.list.all() as StoredRow[]).map((row) => decodeRow(row));
+      const rows = statements.list.all() as StoredRow[];
+      announceTable(this.#database, this.table, rows, this.#database.inTransaction);
+      return rows.map((row) => decodeRow(row));
     } catch (error) {
       throw storeFailure(storeName, 'list', error);
     }
@@ -205,8 +258,12 @@ export class SqliteStateStore implements StateStore {
           encoded.leaseExpiresAt,
           encoded.data,
         );
-        if (Number(result.changes) === 1) return { inserted: true, record: decodeEncoded(encoded) };
+        if (Number(result.changes) === 1) {
+          this.#observe({ key: encoded.key, row: rowOf(encoded), positionId: record.positionId });
+          return { inserted: true, record: decodeEncoded(encoded) };
+        }
         const winner = statements.load.get(encoded.key) as StoredRow | undefined;
+        this.#observe({ key: encoded.key, row: winner ?? null });
         if (winner !== undefined) return { inserted: false, record: decodeRow(winner) };
       }
     } catch (error) {
@@ -232,8 +289,12 @@ export class SqliteStateStore implements StateStore {
         encoded.key,
         expectedVersion,
       );
-      if (Number(result.changes) === 1) return { updated: true, record: decodeEncoded(encoded) };
+      if (Number(result.changes) === 1) {
+        this.#observe({ key: encoded.key, row: rowOf(encoded), positionId: next.positionId });
+        return { updated: true, record: decodeEncoded(encoded) };
+      }
       const current = statements.load.get(encoded.key) as StoredRow | undefined;
+      this.#observe({ key: encoded.key, row: current ?? null });
       return { updated: false, current: current === undefined ? undefined : decodeRow(current) };
     } catch (error) {
       throw storeFailure(storeName, 'compareAndSet', error, next.key);
@@ -246,19 +307,87 @@ export class SqliteStateStore implements StateStore {
     try {
       const result =
         expectedVersion === undefined ? statements.delete.run(key) : statements.deleteVersion.run(key, expectedVersion);
-      return Number(result.changes) === 1;
+      const deleted = Number(result.changes) === 1;
+      if (deleted) this.#observe({ key, row: null, deleted: true });
+      return deleted;
     } catch (error) {
       throw storeFailure(storeName, 'delete', error, key);
     }
   }
 
   /**
-   * Marks the store closed: later calls reject with a `StoreError`. Does not close the database
-   * the user passed in; close it yourself afterwards. Calling it again does nothing.
+   * Reports changes to the table with the contract of {@link StateStore.watch}; resolves once the
+   * watch is in place (the table read as the baseline, reported as nothing).
+   *
+   * - Writes through this connection (by this store, or another `SqliteStateStore` on the same
+   *   `Database` and table) are reported right after each one, on a microtask, in write order.
+   *   Inside a transaction you opened on the connection they are reported after it commits, at
+   *   the next poll (a rollback reports nothing).
+   * - Commits by other connections are found every `watchIntervalMs` through `PRAGMA
+   *   data_version`; the table is then read and every row that differs from what the watch last
+   *   saw is reported with the version it has now (versions in between are skipped; a delete and
+   *   re-insert between two polls is one change), and every key gone as a deletion. Such a poll
+   *   reads every row: with many records and frequent writes from other connections, choose a
+   *   longer interval.
+   * - Not seen: statements that bypass the store on this same connection.
+   * - A failed poll ends every watch with `onError` (a `StoreError`). The timer is unref'd and
+   *   stops when the last watch ends; `close()` ends every watch.
+   *
+   * @throws TypeError for a listener that is not a function or a missing signal (before any I/O).
+   * @throws StoreError once closed, or when the baseline read fails.
+   */
+  async watch(listener: (change: StoreChange) => void, options: StoreWatchOptions): Promise<void> {
+    assertWatchArguments(listener, options);
+    const statements = this.#open();
+    if (options.signal.aborted) return;
+    try {
+      if (this.#poller === undefined) {
+        const poller = new SqliteChangePoller(
+          {
+            connection: this.#database,
+            table: this.table,
+            readDataVersion: () => readDataVersion(statements.dataVersion),
+            readRows: () => statements.list.all() as StoredRow[],
+            inTransaction: () => this.#database.inTransaction,
+            failure: (error) => storeFailure(storeName, 'watch', error),
+          },
+          this.#feed,
+          this.#clock,
+          this.watchIntervalMs,
+        );
+        poller.start();
+        this.#poller = poller;
+      } else {
+        // Bring the watches already running up to date first, so the new one starts from now.
+        this.#poller.poll();
+      }
+    } catch (error) {
+      if (this.#feed.size === 0) this.#stopPolling();
+      throw storeFailure(storeName, 'watch', error);
+    }
+    this.#feed.subscribe(listener, options);
+  }
+
+  /**
+   * Marks the store closed: later calls reject with a `StoreError`; ends every watch. Does not
+   * close the database the user passed in; close it yourself afterwards. Calling it again does
+   * nothing.
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#feed.clear();
+    this.#stopPolling();
     this.#statements = undefined;
+  }
+
+  /** Tells the connection's watchers what a call found or wrote. */
+  #observe(observation: SqliteObservation): void {
+    announceObservation(this.#database, this.table, observation, this.#database.inTransaction);
+  }
+
+  #stopPolling(): void {
+    this.#poller?.stop();
+    this.#poller = undefined;
   }
 
   /** Throws once closed; on first use, migrates the schema and prepares the statements. */
@@ -340,6 +469,27 @@ export class SqliteStateStore implements StateStore {
       ),
       delete: database.prepare(`DELETE FROM ${table} WHERE key = ?`),
       deleteVersion: database.prepare(`DELETE FROM ${table} WHERE key = ? AND version = ?`),
+      dataVersion: database.prepare('PRAGMA data_version'),
     };
   }
+}
+
+/** The row a successful write left, as a read would return it. */
+function rowOf(encoded: EncodedRecord): StoredRow {
+  return {
+    key: encoded.key,
+    version: encoded.version,
+    owner: encoded.owner,
+    state: encoded.state,
+    lease_expires_at: encoded.leaseExpiresAt,
+    data: encoded.data,
+  };
+}
+
+/** `PRAGMA data_version`: changes whenever another connection committed to the database. */
+function readDataVersion(statement: SqliteStatement): number {
+  const row = statement.get() as { data_version?: unknown } | undefined;
+  const version = toNumber(row?.data_version);
+  if (Number.isNaN(version)) throw new StoreError(`${storeName}: PRAGMA data_version returned no number`);
+  return version;
 }

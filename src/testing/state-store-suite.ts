@@ -2,9 +2,10 @@
  * The `StateStore` conformance suite (vitest). Every adapter in this package passes it; run it on
  * your own store to check it keeps the contract the registry relies on (docs/design.md section 5).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import type { StateStore, StateStoreCapabilities, StopRecord } from '../ports/state-store.js';
+import type { StateStore, StateStoreCapabilities, StopRecord, StoreChange } from '../ports/state-store.js';
+import type { StoreError } from '../errors.js';
 import { takeOverExpiredClaim } from '../recovery/lease.js';
 import { makeStopRecord } from './records.js';
 
@@ -22,6 +23,21 @@ export interface StateStoreFixture {
    */
   readonly reopen?: () => Promise<StateStore>;
   /**
+   * Opens another store over the same storage while `store` stays open, through a connection of
+   * its own (another database handle, another pool), as a second process would. The `watch` tests
+   * check with it that a change made through one instance reaches the other's watchers. Required
+   * for a durable store that declares `watch` (its storage outlives the process, so another
+   * process may write it); a shared store without it uses `reopen`. The suite closes it.
+   */
+  readonly openSecondConnection?: () => Promise<StateStore>;
+  /**
+   * For a store whose `watch` polls: makes the changes committed so far reach every watcher of
+   * every store the fixture opened, now (e.g. run the poll's timers through an injected clock),
+   * so the tests wait for no timer. Called repeatedly while the suite waits for a change. Without
+   * it the suite waits for the store to deliver on its own, up to 4 s per step.
+   */
+  readonly deliverChanges?: () => void | Promise<void>;
+  /**
    * Releases what the fixture created (temporary files, schemas, connections). Called after each
    * test, once the suite has closed every store.
    */
@@ -35,6 +51,17 @@ export type StateStoreFactory = () => Promise<StateStoreFixture> | StateStoreFix
 const concurrentInserts = 50;
 /** Concurrent compare-and-sets the suite races for one version. */
 const concurrentUpdates = 20;
+/** How long the watch tests wait for a change to arrive (below vitest's default test timeout). */
+const watchTimeoutMs = 4_000;
+
+/** One watch the suite started, and what it heard. */
+interface RecordingWatch {
+  readonly changes: StoreChange[];
+  readonly errors: StoreError[];
+  readonly controller: AbortController;
+  /** The changes heard for `key`, in arrival order. */
+  forKey(key: string): StoreChange[];
+}
 
 /**
  * Defines a vitest `describe` block that checks `factory`'s stores against the {@link StateStore}
@@ -43,6 +70,11 @@ const concurrentUpdates = 20;
  * round-trip of numbers (property-based, fast-check), rejection with a `StoreError` (code
  * `ERR_STORE_FAILED`) after `close()` and for a malformed version, lease takeover only after expiry
  * ({@link takeOverExpiredClaim}), and, for durable stores, state surviving close and reopen.
+ * For a store that declares `watch`: inserts, compare-and-sets and deletes are reported with the
+ * right key, version and state (own writes included), versions of one key arrive in increasing
+ * order, writes that change nothing are not reported, nothing reaches a listener after its signal
+ * aborts, bad arguments and a closed store are refused, and (durable or shared stores) a second
+ * instance on the same storage hears the first's changes and the first the second's.
  *
  * Every test gets a fresh, empty store from `factory`. No test reads the wall clock: lease times are
  * fixed numbers. Property runs use a fixed seed unless `fc.configureGlobal({ seed })` sets one.
@@ -50,7 +82,8 @@ const concurrentUpdates = 20;
  * @param name - Title of the `describe` block, e.g. the adapter's class name.
  * @param factory - Creates a fresh, empty store (and how to reopen and clean it up) per test.
  * @param capabilities - What the store promises; defaults to `store.capabilities`. `durable`
- *   enables the close-and-reopen test (and requires `reopen`); `shared` races two instances.
+ *   enables the close-and-reopen test (and requires `reopen`); `shared` races two instances;
+ *   `watch` enables the watch tests (with `durable`, they require `openSecondConnection`).
  *
  * @example
  * ```ts
@@ -77,14 +110,17 @@ export function describeStateStore(
     let fixture: StateStoreFixture;
     let store: StateStore;
     let openedStores: StateStore[];
+    let watches: RecordingWatch[];
 
     beforeEach(async () => {
       fixture = await factory();
       store = fixture.store;
       openedStores = [];
+      watches = [];
     });
 
     afterEach(async () => {
+      for (const watch of watches) watch.controller.abort();
       for (const opened of [store, ...openedStores]) await opened.close().catch(() => undefined);
       await fixture.cleanup?.();
     });
@@ -99,6 +135,58 @@ export function describeStateStore(
       const opened = await fixture.reopen();
       openedStores.push(opened);
       return opened;
+    }
+
+    /** Another instance on the same storage, open at the same time as `store` (closed after the test). */
+    async function secondConnection(): Promise<StateStore> {
+      if (fixture.openSecondConnection !== undefined) {
+        const opened = await fixture.openSecondConnection();
+        openedStores.push(opened);
+        return opened;
+      }
+      if (declared().shared === true && fixture.reopen !== undefined) return reopen();
+      throw new Error(
+        `${name}: the fixture must provide \`openSecondConnection\` for a durable store with watch (or \`reopen\` for a shared one)`,
+      );
+    }
+
+    /** Starts a watch on `target` that records every change and error (aborted after the test). */
+    async function startWatching(target: StateStore): Promise<RecordingWatch> {
+      if (typeof target.watch !== 'function') throw new Error(`${name}: declares \`watch\` but has no watch method`);
+      const changes: StoreChange[] = [];
+      const watch: RecordingWatch = {
+        changes,
+        errors: [],
+        controller: new AbortController(),
+        forKey: (key) => changes.filter((change) => change.key === key),
+      };
+      watches.push(watch);
+      await target.watch((change) => changes.push(change), {
+        signal: watch.controller.signal,
+        onError: (error) => watch.errors.push(error),
+      });
+      return watch;
+    }
+
+    /** Waits until `assertion` holds, letting a polling store deliver (fixture.deliverChanges) in between. */
+    async function eventually(assertion: () => void): Promise<void> {
+      await vi.waitFor(
+        async () => {
+          await fixture.deliverChanges?.();
+          assertion();
+        },
+        { timeout: watchTimeoutMs, interval: 5 },
+      );
+    }
+
+    /** True when the watch tests apply; fails when `watch` is declared but missing. */
+    function watchable(context: { skip: () => void }): boolean {
+      if (declared().watch !== true) {
+        context.skip();
+        return false;
+      }
+      expect(typeof store.watch, `${name} declares \`watch\``).toBe('function');
+      return true;
     }
 
     /** The stores to race: two instances of a shared store, else the one store. */
@@ -365,6 +453,176 @@ export function describeStateStore(
       });
     });
 
+    // Declared capabilities decide which tests exist; undeclared ones are checked at run time.
+    if (capabilities === undefined || capabilities.watch === true) {
+      describe('watch', () => {
+        it('reports an insert, a compare-and-set and a delete with key, version and state (own writes included)', async (context) => {
+          if (!watchable(context)) return;
+          const watch = await startWatching(store);
+          const first = makeStopRecord({ key: 'K', state: 'pending', order: null, leaseExpiresAt: 1_000 });
+          await store.insert(first);
+          await eventually(() => expect(watch.forKey('K')).toHaveLength(1));
+          const second = { ...first, version: 2, state: 'active' as const, owner: 'registry-b', leaseExpiresAt: null };
+          await store.compareAndSet(second, 1);
+          await eventually(() => expect(watch.forKey('K')).toHaveLength(2));
+          await store.delete('K', 2);
+          await eventually(() => expect(watch.forKey('K')).toHaveLength(3));
+          const [inserted, updated, deleted] = watch.forKey('K');
+          expectChangeOf(inserted, first);
+          expectChangeOf(updated, second);
+          expect(deleted).toEqual({ key: 'K', version: null, state: null });
+          expect(watch.errors).toEqual([]);
+        });
+
+        it('reports the versions of one key in increasing order, ending with the last', async (context) => {
+          if (!watchable(context)) return;
+          const watch = await startWatching(store);
+          let record = makeStopRecord({ key: 'K' });
+          await store.insert(record);
+          for (let version = 2; version <= 21; version++) {
+            const next = { ...record, version, stopPrice: 99.5 + version / 10 };
+            await store.compareAndSet(next, record.version);
+            record = next;
+          }
+          await eventually(() => expect(watch.forKey('K').at(-1)?.version).toBe(21));
+          const versions = watch.forKey('K').map((change) => change.version!);
+          for (let index = 1; index < versions.length; index++) expect(versions[index]).toBeGreaterThan(versions[index - 1]!);
+          expect(watch.errors).toEqual([]);
+        });
+
+        it('reports nothing for writes that change nothing (lost insert, failed compare-and-set, delete of nothing)', async (context) => {
+          if (!watchable(context)) return;
+          const watch = await startWatching(store);
+          const record = makeStopRecord({ key: 'K' });
+          await store.insert(record);
+          await eventually(() => expect(watch.forKey('K')).toHaveLength(1));
+          await expect(store.insert(makeStopRecord({ key: 'K', owner: 'loser' }))).resolves.toMatchObject({ inserted: false });
+          await expect(store.compareAndSet({ ...record, version: 6, owner: 'stale' }, 5)).resolves.toMatchObject({ updated: false });
+          await expect(store.compareAndSet(makeStopRecord({ key: 'missing', version: 2 }), 1)).resolves.toMatchObject({
+            updated: false,
+          });
+          await expect(store.delete('K', 7)).resolves.toBe(false);
+          await expect(store.delete('missing')).resolves.toBe(false);
+          // A change that does happen, after them: once it arrives, anything they sent would have too.
+          const next = { ...record, version: 2, owner: 'registry-b' };
+          await store.compareAndSet(next, 1);
+          await eventually(() => expect(watch.forKey('K').at(-1)?.version).toBe(2));
+          expect(watch.forKey('K')).toHaveLength(2);
+          expectChangeOf(watch.forKey('K')[1], next);
+          expect(watch.forKey('missing')).toEqual([]);
+          expect(watch.errors).toEqual([]);
+        });
+
+        it('calls a listener never again once its signal aborts; other watches go on', async (context) => {
+          if (!watchable(context)) return;
+          const stopped = await startWatching(store);
+          const going = await startWatching(store);
+          await store.insert(makeStopRecord({ key: 'A' }));
+          await eventually(() => {
+            expect(stopped.forKey('A')).toHaveLength(1);
+            expect(going.forKey('A')).toHaveLength(1);
+          });
+          stopped.controller.abort();
+          await store.insert(makeStopRecord({ key: 'B' }));
+          await store.delete('A');
+          await eventually(() => expect(going.forKey('A')).toHaveLength(2));
+          expect(going.forKey('B')).toHaveLength(1);
+          expect(stopped.changes.map((change) => change.key)).toEqual(['A']);
+          expect([...stopped.errors, ...going.errors]).toEqual([]);
+        });
+
+        it('a listener that aborts its own signal hears nothing more, not even changes already on their way', async (context) => {
+          if (!watchable(context)) return;
+          const controller = new AbortController();
+          const heard: StoreChange[] = [];
+          await store.watch!(
+            (change) => {
+              heard.push(change);
+              controller.abort();
+            },
+            { signal: controller.signal },
+          );
+          const going = await startWatching(store);
+          await Promise.all([store.insert(makeStopRecord({ key: 'A' })), store.insert(makeStopRecord({ key: 'B' }))]);
+          await store.delete('A');
+          await eventually(() => expect(going.changes).toHaveLength(3));
+          expect(heard).toHaveLength(1);
+        });
+
+        it('an already aborted signal watches nothing', async (context) => {
+          if (!watchable(context)) return;
+          const heard: StoreChange[] = [];
+          await store.watch!((change) => heard.push(change), { signal: AbortSignal.abort() });
+          const going = await startWatching(store);
+          await store.insert(makeStopRecord({ key: 'A' }));
+          await eventually(() => expect(going.changes).toHaveLength(1));
+          expect(heard).toEqual([]);
+        });
+
+        it('refuses a listener that is not a function and a missing signal with a TypeError', async (context) => {
+          if (!watchable(context)) return;
+          const signal = new AbortController().signal;
+          await expect(async () => store.watch!(42 as never, { signal })).rejects.toThrow(TypeError);
+          await expect(async () => store.watch!(() => undefined, {} as never)).rejects.toThrow(TypeError);
+          await expect(async () => store.watch!(() => undefined, undefined as never)).rejects.toThrow(TypeError);
+        });
+
+        it('refuses to watch a closed store with a StoreError', async (context) => {
+          if (!watchable(context)) return;
+          await store.close();
+          await expect(async () => store.watch!(() => undefined, { signal: new AbortController().signal })).rejects.toMatchObject({
+            code: 'ERR_STORE_FAILED',
+          });
+        });
+
+        // Declared capabilities decide which tests exist; undeclared ones are checked at run time.
+        if (capabilities === undefined || capabilities.durable === true || capabilities.shared === true) {
+          it('a second instance on the same storage hears the first one’s changes, and the first the second’s', async (context) => {
+            if (!watchable(context)) return;
+            if (declared().durable !== true && declared().shared !== true) {
+              context.skip();
+              return;
+            }
+            const other = await secondConnection();
+            const here = await startWatching(store);
+            const there = await startWatching(other);
+            const first = makeStopRecord({ key: 'K', state: 'pending', order: null, leaseExpiresAt: 1_000 });
+            await store.insert(first);
+            await eventually(() => expect(there.forKey('K')).toHaveLength(1));
+            const second = { ...first, version: 2, state: 'active' as const, owner: 'registry-b', leaseExpiresAt: null };
+            await other.compareAndSet(second, 1);
+            await eventually(() => expect(here.forKey('K')).toHaveLength(2));
+            await store.delete('K', 2);
+            await eventually(() => expect(there.forKey('K')).toHaveLength(3));
+            await eventually(() => expect(here.forKey('K')).toHaveLength(3));
+            for (const watch of [here, there]) {
+              const [inserted, updated, deleted] = watch.forKey('K');
+              expectChangeOf(inserted, first);
+              expectChangeOf(updated, second);
+              expect(deleted).toEqual({ key: 'K', version: null, state: null });
+              expect(watch.errors).toEqual([]);
+            }
+          });
+
+          it('close() ends the watches of an instance; the other instance’s go on', async (context) => {
+            if (!watchable(context)) return;
+            if (declared().durable !== true && declared().shared !== true) {
+              context.skip();
+              return;
+            }
+            const other = await secondConnection();
+            const closed = await startWatching(store);
+            const going = await startWatching(other);
+            await store.close();
+            await other.insert(makeStopRecord({ key: 'A' }));
+            await eventually(() => expect(going.forKey('A')).toHaveLength(1));
+            expect(closed.changes).toEqual([]);
+            expect(closed.errors).toEqual([]);
+          });
+        }
+      });
+    }
+
     describe('lifecycle', () => {
       it('after close, every call rejects with a StoreError; closing again is harmless', async () => {
         const record = makeStopRecord({ key: 'K' });
@@ -484,6 +742,18 @@ function decimalText(units: number, decimals: number): string {
   if (decimals === 0) return String(units);
   const digits = String(units).padStart(decimals + 1, '0');
   return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+}
+
+/** Asserts `change` reports `record` as stored: key, version, state, and `positionId`/`owner` when given. */
+function expectChangeOf(change: StoreChange | undefined, record: StopRecord): void {
+  expect(change).toBeDefined();
+  expect({ key: change!.key, version: change!.version, state: change!.state }).toEqual({
+    key: record.key,
+    version: record.version,
+    state: record.state,
+  });
+  if (change!.positionId !== undefined) expect(change!.positionId).toBe(record.positionId);
+  if (change!.owner !== undefined) expect(change!.owner).toBe(record.owner);
 }
 
 function byKey(left: StopRecord, right: StopRecord): number {
