@@ -199,7 +199,7 @@ export class StopSynchronizer implements VenueSync {
       if (old !== null && placer.amendStop !== undefined && quantity === entry.syncedQuantity) {
         next = await gateway.amendStop(old, target, entry.key);
       } else {
-        if (old !== null) sequence = entry.sequence + 1;
+        if (old !== null || sequence <= entry.spentThrough) sequence = entry.nextSequence;
         const request: StopOrderRequest = {
           symbol: entry.symbol,
           side: entry.closingSide,

@@ -88,6 +88,11 @@ export interface ReconcilerOptions {
 /** See the module comment. One per registry. */
 export class Reconciler {
   readonly #options: ReconcilerOptions;
+  /**
+   * Newer orders of another registry's live stop seen by the last sweep, with the record version
+   * then: one still there, on an unchanged record, at the next sweep was stranded by a crash.
+   */
+  #newerSeen = new Map<string, number>();
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
@@ -184,6 +189,7 @@ export class Reconciler {
     this.#loadRecord(record);
     const entry = this.#options.book.get(record.key);
     if (entry === undefined || !isSameStop(entry, record) || !entry.live || entry.sync.running) return;
+    entry.spentThrough = Math.max(entry.spentThrough, highestSequenceOf(open, entry.clientOrderIdBase));
     const lookup = needsVenueOrder(false, entry.parameters.mode, entry.order !== null);
     const venueOrder = lookup ? await this.#lookupOrder(entry, open, canList) : undefined;
     const action = planRecovery(situationOf(entry, false, venueOrder, price));
@@ -315,7 +321,7 @@ export class Reconciler {
    * row must never cost a position its protection.
    */
   async #sweepOrphans(open: StopOrder[], unreadable: (string | undefined)[], report: (event: ReconcileEvent) => void): Promise<void> {
-    const { store, gateway, logger, clientOrderIdPrefix } = this.#options;
+    const { store, gateway, logger, clientOrderIdPrefix, owner } = this.#options;
     if (unreadable.includes(undefined)) {
       logger.warn('Orphan sweep skipped: a record without a readable key may own any order');
       return;
@@ -325,6 +331,8 @@ export class Reconciler {
     for (const record of await store.list()) {
       if (findRecordProblem(record) === undefined) records.set(clientOrderIdBaseOf(record.clientOrderId), record);
     }
+    const openIds = new Set(open.map((order) => order.id));
+    const newerSeen = new Map<string, number>();
     for (const order of open) {
       if (!hasClientOrderIdPrefix(order.clientOrderId, clientOrderIdPrefix)) continue;
       const base = clientOrderIdBaseOf(order.clientOrderId);
@@ -332,8 +340,19 @@ export class Reconciler {
       const record = records.get(base);
       if (record !== undefined && record.order?.id === order.id) continue;
       if (record !== undefined && (record.state === 'pending' || record.state === 'waiting' || record.state === 'active')) {
-        // The record's current id, or a newer one (a move in flight elsewhere), is not an orphan.
-        if (sequence === 0 || sequence >= record.sequence) continue;
+        if (sequence === 0) continue;
+        if (sequence >= record.sequence) {
+          // A newer id than the record's is a move in flight, unless the move can no longer finish:
+          // the recorded order still protects, and either the record is this registry's and it is
+          // not moving the stop, or the same order sat on an unchanged record one sweep ago.
+          const protectedByRecord = record.order !== null && openIds.has(record.order.id);
+          const ownIdle = record.owner === owner && !this.#isBusy(base);
+          const seenUnchanged = this.#newerSeen.get(order.id) === record.version;
+          if (!protectedByRecord || !(ownIdle || seenUnchanged)) {
+            newerSeen.set(order.id, record.version);
+            continue;
+          }
+        }
       }
       if (this.#isBusy(base)) continue;
       if (record === undefined && unreadableFragments.has(base.split('-')[1] ?? '')) {
@@ -341,8 +360,14 @@ export class Reconciler {
         continue;
       }
       await gateway.cancelStop(order, record?.key ?? '*');
-      report({ key: record?.key, action: 'orphanCancelled', order, detail: "Open order with this registry's prefix and no record" });
+      report({
+        key: record?.key,
+        action: 'orphanCancelled',
+        order,
+        detail: record === undefined ? "Open order with this registry's prefix and no record" : 'Open order of the stop that its record no longer names (a stranded or superseded order)',
+      });
     }
+    this.#newerSeen = newerSeen;
   }
 
   /** True when this registry is creating or moving the position with this client order id base. */
@@ -353,6 +378,17 @@ export class Reconciler {
     }
     return book.isCreatingBase(base);
   }
+}
+
+/** The highest client order id sequence among the open orders of one position's id base (0: none). */
+function highestSequenceOf(open: Map<string, StopOrder>, base: string): number {
+  let highest = 0;
+  for (const clientOrderId of open.keys()) {
+    if (clientOrderIdBaseOf(clientOrderId) !== base) continue;
+    const sequence = Number.parseInt(clientOrderId.slice(base.length + 1), 36);
+    if (sequence > highest) highest = sequence;
+  }
+  return highest;
 }
 
 /** The pure plan's view of a stop and what the venue said about its order. */

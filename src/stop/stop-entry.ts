@@ -102,6 +102,12 @@ export class StopEntry implements PolicyState {
   #order: StopOrder | null = null;
   /** Sequence of `order` (or of the next order when there is none yet). */
   sequence: number;
+  /**
+   * Highest client order id sequence seen on the venue for this position (a crash may strand an
+   * order under a newer id than the record's): the next order goes out past it, never under a
+   * spent id the venue would answer with the stranded order.
+   */
+  spentThrough = 0;
   version = 0;
   owner: string;
   updatedAt: number;
@@ -163,6 +169,11 @@ export class StopEntry implements PolicyState {
   /** The order the venue holds for this stop, `null` when none. */
   get order(): StopOrder | null {
     return this.#order;
+  }
+
+  /** Sequence of the next order that replaces the current one: past every spent id. */
+  get nextSequence(): number {
+    return Math.max(this.sequence, this.spentThrough) + 1;
   }
 
   /** Client order id of the current order (or the next one when there is none). */

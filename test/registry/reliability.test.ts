@@ -13,7 +13,7 @@ import {
 } from '../../src/index.js';
 import { longSpec, makeRegistry, recordEvents } from '../support/fixtures.js';
 import { interceptStore } from '../support/intercept.js';
-import { ManualClock } from '../support/crash.js';
+import { Crash, ManualClock } from '../support/crash.js';
 
 /** A store whose compare-and-set fails (once each) for the records `failWhen` picks. */
 function failingStore(inner: MemoryStateStore, failWhen: (next: StopRecord) => boolean): MemoryStateStore {
@@ -189,5 +189,58 @@ describe('create() for a key whose live stop protects another position', () => {
     const replaced = await registry.create({ ...longSpec(), side: 'short', quantity: 5, positionId: 'next' });
     expect(replaced.side).toBe('short');
     expect(exchange.liveOrders()).toHaveLength(1);
+  });
+});
+
+describe('reliability (issue 10), crashes', () => {
+  /** A registry that died right after a move's new order took effect: the old one was never cancelled. */
+  async function crashMidMove(): Promise<{ venue: PaperExchange; store: MemoryStateStore; clock: ManualClock }> {
+    const clock = new ManualClock();
+    const venue = new PaperExchange({ amend: false });
+    const store = new MemoryStateStore();
+    // The process dies right after the move's new order took effect: the old one is never cancelled.
+    const crash = new Crash(
+      (point) =>
+        point.side === 'placer' &&
+        point.operation === 'placeStop' &&
+        point.when === 'after' &&
+        (point.argument as { clientOrderId: string }).clientOrderId.endsWith('-2'),
+    );
+    const doomed = new TrailingStopRegistry({ placer: crash.placer(venue), store: crash.store(store), clock: crash.clock(clock), owner: 'bot-1', ...trailing });
+    await doomed.create(longSpec());
+    doomed.updatePrice('BTCUSDT', 103);
+    for (let spin = 0; spin < 100 && !crash.crashed; spin++) await new Promise((resolve) => setImmediate(resolve));
+    expect(crash.crashed).toBe(true);
+    expect(venue.liveOrders()).toHaveLength(2);
+    return { venue, store, clock };
+  }
+
+  it('3: a crash in the middle of a make-before-break move leaves one live order after restart, and the venue holds what the registry reports', async () => {
+    const { venue, store, clock } = await crashMidMove();
+    const restarted = new TrailingStopRegistry({ placer: venue, store, clock, owner: 'bot-1', ...trailing });
+    await restarted.restore();
+    await restarted.onIdle();
+    expect(venue.liveOrders()).toHaveLength(1);
+    restarted.updatePrice('BTCUSDT', 106);
+    await restarted.onIdle();
+    const stop = restarted.get('BTCUSDT')!;
+    const live = venue.liveOrders();
+    expect(live).toHaveLength(1);
+    expect(live[0]!.stopPrice).toBe(stop.stopPrice);
+    expect(stop.order?.id).toBe(live[0]!.id);
+  });
+
+  it('3: restarted under another owner id, the next move goes out under a fresh client order id, and the next reconcile sweeps the stranded order', async () => {
+    const { venue, store, clock } = await crashMidMove();
+    const restarted = new TrailingStopRegistry({ placer: venue, store, clock, owner: 'bot-2', ...trailing });
+    await restarted.restore();
+    restarted.updatePrice('BTCUSDT', 106);
+    await restarted.onIdle();
+    const stop = restarted.get('BTCUSDT')!;
+    expect(venue.liveOrders().find((order) => order.id === stop.order?.id)?.stopPrice).toBe(stop.stopPrice);
+    await restarted.reconcile();
+    const live = venue.liveOrders();
+    expect(live).toHaveLength(1);
+    expect(live[0]!.id).toBe(stop.order?.id);
   });
 });
