@@ -56,6 +56,35 @@ export interface StopOrder {
   readonly status?: 'open' | 'filled' | 'cancelled';
 }
 
+/**
+ * What the venue says happened to one order, from its order stream (a user-data websocket) or
+ * handed in by the bot with `registry.handleOrderUpdate()`. The registry matches it to a stop by
+ * client order id, else by venue id, and ignores an update older (by `timestamp`) than the last
+ * it applied for that order.
+ */
+export interface OrderUpdate {
+  /** The client order id the order was placed with (as the registry made it). */
+  readonly clientOrderId: string;
+  /** The venue's order id, when known. */
+  readonly id?: string;
+  /** Venue symbol. */
+  readonly symbol: string;
+  /** The order's lifecycle now. */
+  readonly status: 'open' | 'partially-filled' | 'filled' | 'cancelled' | 'expired' | 'rejected';
+  /** Cumulative filled quantity, in base units (as `StopOrderRequest.quantity`). */
+  readonly filledQuantity?: number;
+  /** Average fill price, when anything filled. */
+  readonly averagePrice?: number;
+  /** When the venue reported it (ms epoch); orders updates of one order. */
+  readonly timestamp?: number;
+}
+
+/** Options of {@link OrderPlacer.watchOrders}. */
+export interface WatchOrdersOptions {
+  /** Aborted when the registry closes: stop delivering and release the stream. */
+  readonly signal: AbortSignal;
+}
+
 /** Options passed to every placer call. */
 export interface PlacerCallOptions {
   /** Aborted when the registry's timeout fires or the registry closes. */
@@ -175,6 +204,15 @@ export interface OrderPlacer {
 
   /** Closes the position with a reduce-only market order (emulated mode, gap path). */
   closePosition?(request: ClosePositionRequest, options: PlacerCallOptions): Promise<void>;
+
+  /**
+   * Streams what the venue does to this account's orders (fills, partial fills, cancels by hand,
+   * expiry) to `listener`, until `options.signal` aborts. The registry subscribes once, no later
+   * than its first `create()` or `restore()`, and resubscribes with backoff when the returned
+   * promise rejects (the stream broke). Deliver updates of any order: the registry ignores those
+   * that are not its stops'.
+   */
+  watchOrders?(listener: (update: OrderUpdate) => void, options: WatchOrdersOptions): void | Promise<void>;
 
   /**
    * Whether the venue trades `symbol`, answered synchronously from what the placer has loaded
