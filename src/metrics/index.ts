@@ -18,7 +18,9 @@
  *
  * @packageDocumentation
  */
-import type { RegistryStats, StopOrder, StopState } from '../index.js';
+import type { StopState } from '../domain/position.js';
+import type { StopOrder } from '../ports/order-placer.js';
+import type { RegistryStats } from '../registry/registry.js';
 import type { PrometheusAggregator, PrometheusMetric, PrometheusMetricSnapshot, PrometheusMetricType, PrometheusRegistry, PrometheusSample } from './prometheus.js';
 
 export type * from './prometheus.js';
