@@ -9,6 +9,8 @@ import { CcxtOrderPlacer } from '../../src/placers/ccxt.js';
 import { scriptedBinanceUsdm, scriptedBybit, type ScriptedVenue } from '../support/scripted-venue.js';
 import { scriptedOkx, type OkxVenue } from '../support/ccxt-okx.js';
 import { scriptedKucoinFutures, type KucoinFuturesVenue } from '../support/ccxt-kucoinfutures.js';
+import { scriptedBingx, type BingxVenue } from '../support/ccxt-bingx.js';
+import { clientOrderIdBase, clientOrderIdFor } from '../../src/domain/client-order-id.js';
 
 const symbol = 'BTC/USDT:USDT';
 const spec = {
@@ -113,6 +115,14 @@ const venueCases: VenueCase[] = [
     place: (route) => route === 'POST /api/v1/orders',
     cancel: (route) => route.startsWith('DELETE /api/v1/orders/'),
   },
+  {
+    name: 'bingx',
+    make: scriptedBingx,
+    venueSymbol: 'BTC-USDT',
+    liveTrigger: (venue) => String(Number((venue as BingxVenue).openOrders()[0]!.stopPrice)),
+    place: (route) => route === 'POST /openApi/swap/v2/trade/order',
+    cancel: (route) => route === 'DELETE /openApi/swap/v2/trade/order',
+  },
 ];
 
 describe.each(venueCases)('TrailingStopRegistry over CcxtOrderPlacer on $name', (venueCase) => {
@@ -137,6 +147,27 @@ describe.each(venueCases)('TrailingStopRegistry over CcxtOrderPlacer on $name', 
       expect(venueCase.liveTrigger(venue)).toBe('103.9');
       await registry.remove(symbol);
       expect(venue.openOrders()).toEqual([]);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("reconcile() keeps the registry's live stop (its venue id form mapped back) and cancels an orphan with its prefix", async () => {
+    const { exchange, venue } = venueCase.make();
+    const placer = new CcxtOrderPlacer(exchange, { symbols: [symbol] });
+    const registry = new TrailingStopRegistry({ placer });
+    try {
+      const stop = await registry.create(spec);
+      const base = clientOrderIdBase('tsr', 'ETH-elsewhere', 'gone-position', placer.capabilities.clientOrderIdMaxLength!);
+      const orphan = await placer.placeStop(
+        { symbol, side: 'sell', quantity: 0.01, stopPrice: 90, clientOrderId: clientOrderIdFor(base, 1) },
+        { signal: new AbortController().signal },
+      );
+      expect(venue.openOrders()).toHaveLength(2);
+      await registry.reconcile();
+      const live = await placer.openStops({ signal: new AbortController().signal });
+      expect(live.map((order) => order.id)).toEqual([stop.order!.id]);
+      expect(live.map((order) => order.id)).not.toContain(orphan.id);
     } finally {
       await registry.close();
     }

@@ -39,6 +39,10 @@ export async function lookupStop(context: LookupContext, query: FindStopQuery): 
       case 'open-then-closed': {
         const open = (await exchange.fetchOpenOrders(symbol, undefined, undefined, { ...profile.listParams })).find(matches);
         if (open !== undefined) return found(open);
+        const both = exchange.fetchCanceledAndClosedOrders;
+        if (exchange.has['fetchCanceledAndClosedOrders'] === true && both !== undefined) {
+          return found((await both.call(exchange, symbol, undefined, undefined, { ...lookup.historyParams })).find(matches));
+        }
         for (const method of ['fetchClosedOrders', 'fetchCanceledOrders'] as const) {
           const fetch = exchange[method];
           if (exchange.has[method] !== true || fetch === undefined) continue;

@@ -363,9 +363,14 @@ export class CcxtOrderPlacer implements OrderPlacer {
     options: PlacerCallOptions,
   ): Promise<StopOrder> {
     const failure = this.#failure(operation, request, error);
-    if (failure.kind !== 'duplicate') throw failure.error;
     if (options?.signal?.aborted) throw failure.error;
-    await this.#ensureMarkets();
+    if (failure.kind === 'rejected' && this.#profile.lookupOnRefusal === true) {
+      // No documented duplicate-id code: a refusal may be one; an open order under the id is ours.
+      const holder = await lookupStop(this.#context, request).catch(() => undefined);
+      if (holder !== undefined && holder.status === 'open') return holder;
+      throw failure.error;
+    }
+    if (failure.kind !== 'duplicate') throw failure.error;
     return adoptHolderOf(this.#context, operation, request, failure);
   }
 

@@ -50,8 +50,9 @@ export type VenueLookup =
    */
   | { readonly kind: 'open-then-history'; readonly param: string }
   /**
-   * `fetchOpenOrders(symbol, ..., listParams)`, then `fetchClosedOrders` and `fetchCanceledOrders`
-   * with `historyParams` where `has` offers them, each searched for the id.
+   * `fetchOpenOrders(symbol, ..., listParams)`, then `fetchCanceledAndClosedOrders` (or else
+   * `fetchClosedOrders` and `fetchCanceledOrders`) with `historyParams` where `has` offers them,
+   * each searched for the id.
    */
   | { readonly kind: 'open-then-closed'; readonly historyParams: Readonly<Record<string, unknown>> };
 
@@ -127,6 +128,12 @@ export interface VenueProfile {
   readonly listParams: Readonly<Record<string, unknown>>;
   /** How one stop is found by client order id. */
   readonly lookup: VenueLookup;
+  /**
+   * The venue has no documented code for a duplicate client order id: every refused placement
+   * looks its id up, and an open order holding it is adopted (so a retry still resolves to the
+   * order that went through). Absent: false.
+   */
+  readonly lookupOnRefusal?: boolean;
   /** The venue's error code in a ccxt error message. Absent: the body's `code` / `retCode`. */
   errorCodeOf?(message: string): string | undefined;
   /** Venue error codes where ccxt's error class is too coarse or wrong. */

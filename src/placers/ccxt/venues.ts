@@ -5,6 +5,7 @@
  */
 import type { VenueProfile } from './venue-profile.js';
 import { binanceProfile } from './venues/binance.js';
+import { bingxProfile } from './venues/bingx.js';
 import { bybitProfile } from './venues/bybit.js';
 import { kucoinFuturesProfile } from './venues/kucoinfutures.js';
 import { okxProfile } from './venues/okx.js';
@@ -22,6 +23,7 @@ export const venueProfiles = {
   bybit: bybitProfile,
   okx: okxProfile,
   kucoinfutures: kucoinFuturesProfile,
+  bingx: bingxProfile,
 } as const satisfies Readonly<Record<string, VenueProfile>>;
 
 /**
