@@ -4,7 +4,7 @@
  * the `prepack` script. Only node_modules is shared (linked), so nothing is downloaded.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -21,6 +21,16 @@ export interface CleanPack {
 /** Copies the repository at `root` (tracked and not-ignored files) and packs it into `destination`. */
 export function packCleanCopy(root: string, destination: string): CleanPack {
   const checkout = mkdtempSync(join(tmpdir(), 'tsr-checkout-'));
+  try {
+    return { checkout, ...copyAndPack(root, checkout, destination) };
+  } catch (error) {
+    // A failed build or pack leaves no half-made copy behind.
+    rmSync(checkout, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function copyAndPack(root: string, checkout: string, destination: string): Omit<CleanPack, 'checkout'> {
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' })
     .split('\0')
     .filter((path) => path !== '' && existsSync(join(root, path)));
@@ -44,7 +54,7 @@ export function packCleanCopy(root: string, destination: string): CleanPack {
     if (match === null) throw new Error(`Unexpected tar listing line: ${line}`);
     entries.set(match[2]!, modeOf(match[1]!));
   }
-  return { checkout, tarball, entries };
+  return { tarball, entries };
 }
 
 function modeOf(permissions: string): number {
