@@ -168,6 +168,8 @@ export interface BudgetStats {
   readonly largestQueuedLag: number;
   /** Until when non-critical calls are paused (ms epoch), or `null`. */
   readonly pausedUntil: number | null;
+  /** Ms left of the current pause; 0 when none. */
+  readonly pauseRemainingMs: number;
   /** Pauses started by a venue's rate-limit answer, since the start. */
   readonly pauses: number;
 }
@@ -380,6 +382,7 @@ export class OrderBudget {
       queued: this.#waitingCount(),
       largestQueuedLag: largest,
       pausedUntil: this.#pausedUntil > now ? this.#pausedUntil : null,
+      pauseRemainingMs: this.#pausedUntil > now ? this.#pausedUntil - now : 0,
       pauses: this.#pauses,
     };
   }

@@ -215,7 +215,7 @@ describe('the global pause on a rate-limit answer', () => {
     const admitted: string[] = [];
     const send = sender(budget, admitted);
     budget.observe(new ExchangeUnavailableError('418 banned until ...', { unknownOutcome: false, retryAfterMs: 5_000 }));
-    expect(budget.stats.pausedUntil).toBe(5_000);
+    expect(budget.stats).toMatchObject({ pausedUntil: 5_000, pauseRemainingMs: 5_000 });
     void send('lookup', 'lookup', { key: 'A' });
     void send('move', 'move', { key: 'B', lag: () => 0.01 });
     void send('cancel', 'cancel', { key: 'C' });
@@ -286,9 +286,9 @@ describe('stats', () => {
     fill(budget, 2);
     void send('m1', 'move', { lag: () => 0.004 });
     void send('m2', 'move', { lag: () => 0.012 });
-    expect(budget.stats).toEqual({ requestsInWindow: 2, deferred: 2, queued: 2, largestQueuedLag: 0.012, pausedUntil: null, pauses: 0 });
+    expect(budget.stats).toEqual({ requestsInWindow: 2, deferred: 2, queued: 2, largestQueuedLag: 0.012, pausedUntil: null, pauseRemainingMs: 0, pauses: 0 });
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(budget.stats).toEqual({ requestsInWindow: 2, deferred: 2, queued: 0, largestQueuedLag: 0, pausedUntil: null, pauses: 0 });
+    expect(budget.stats).toEqual({ requestsInWindow: 2, deferred: 2, queued: 0, largestQueuedLag: 0, pausedUntil: null, pauseRemainingMs: 0, pauses: 0 });
   });
 });
 
