@@ -46,6 +46,9 @@ export interface RetryOptions {
 /** Resolved {@link RetryOptions}. */
 export type ResolvedRetryOptions = Required<RetryOptions>;
 
+/** How many cancelled client order ids the gateway remembers for {@link ExchangeGateway.cancelledHere}. */
+const remembersCancels = 4_096;
+
 /** Default retry policy. */
 export const defaultRetryOptions: ResolvedRetryOptions = { attempts: 4, baseDelayMs: 250, maxDelayMs: 5_000 };
 
@@ -104,6 +107,8 @@ export interface ExchangeGatewayOptions {
 export class ExchangeGateway {
   /** Counters, live. */
   readonly counters: GatewayCounters = { exchangeCalls: 0, inFlight: 0, timedOut: 0 };
+  /** Client order ids this registry asked to cancel, oldest first (bounded). */
+  readonly #cancels = new Set<string>();
   readonly #options: ExchangeGatewayOptions;
   readonly #limit: LimitFunction;
   readonly #budget: OrderBudget;
@@ -346,6 +351,7 @@ export class ExchangeGateway {
    */
   async cancelStop(order: StopOrder, key: string, options: CallPriority = {}): Promise<void> {
     const placer = this.#options.placer;
+    this.#noteCancel(order.clientOrderId);
     const priority: CallPriority = { priority: options.priority ?? defaultPriority.cancelStop, lag: options.lag };
     try {
       await this.#retrying(key, async () => {
@@ -360,6 +366,19 @@ export class ExchangeGateway {
       if (hasUnknownOutcome(error) && (await this.#probe(order, key, priority)) === 'gone') return;
       throw error;
     }
+  }
+
+  /**
+   * True when this registry asked the venue to cancel the order with `clientOrderId` (recently: the
+   * newest few thousand are kept), so a `cancelled` order update for it is the registry's own doing.
+   */
+  cancelledHere(clientOrderId: string): boolean {
+    return this.#cancels.has(clientOrderId);
+  }
+
+  #noteCancel(clientOrderId: string): void {
+    this.#cancels.add(clientOrderId);
+    if (this.#cancels.size > remembersCancels) this.#cancels.delete(this.#cancels.values().next().value!);
   }
 
   /** Whether an order is still open, by lookup; `unknown` when the venue cannot tell us now. */
