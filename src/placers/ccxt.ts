@@ -16,6 +16,7 @@
  * | `okx`     | `okx`                      | `order-algo` `conditional` SL, `algoClOrdId` | no    | no              |
  * | `kucoinfutures` | `kucoinfutures`      | `/api/v1/orders` `stop=down/up`, `clientOid` | no    | no              |
  * | `bingx`   | `bingx`                    | `STOP_MARKET`, `clientOrderID` (base 36)     | no    | no              |
+ * | `bitget`  | `bitget`                   | `place-tpsl-order` `loss_plan`, `clientOid`  | no    | no              |
  *
  * Errors are mapped by ccxt error class (read from the error's prototype chain and `name`, so no
  * `instanceof` against ccxt's classes is needed) and by the venue's own error code where ccxt's

@@ -10,6 +10,7 @@ import { scriptedBinanceUsdm, scriptedBybit, type ScriptedVenue } from '../suppo
 import { scriptedOkx, type OkxVenue } from '../support/ccxt-okx.js';
 import { scriptedKucoinFutures, type KucoinFuturesVenue } from '../support/ccxt-kucoinfutures.js';
 import { scriptedBingx, type BingxVenue } from '../support/ccxt-bingx.js';
+import { scriptedBitget, type BitgetVenue } from '../support/ccxt-bitget.js';
 import { clientOrderIdBase, clientOrderIdFor } from '../../src/domain/client-order-id.js';
 
 const symbol = 'BTC/USDT:USDT';
@@ -122,6 +123,14 @@ const venueCases: VenueCase[] = [
     liveTrigger: (venue) => String(Number((venue as BingxVenue).openOrders()[0]!.stopPrice)),
     place: (route) => route === 'POST /openApi/swap/v2/trade/order',
     cancel: (route) => route === 'DELETE /openApi/swap/v2/trade/order',
+  },
+  {
+    name: 'bitget',
+    make: scriptedBitget,
+    venueSymbol: 'BTCUSDT',
+    liveTrigger: (venue) => (venue as BitgetVenue).openOrders()[0]!.triggerPrice,
+    place: (route) => route === 'POST /api/v2/mix/order/place-tpsl-order',
+    cancel: (route) => route === 'POST /api/v2/mix/order/cancel-plan-order',
   },
 ];
 

@@ -6,6 +6,7 @@
 import type { VenueProfile } from './venue-profile.js';
 import { binanceProfile } from './venues/binance.js';
 import { bingxProfile } from './venues/bingx.js';
+import { bitgetProfile } from './venues/bitget.js';
 import { bybitProfile } from './venues/bybit.js';
 import { kucoinFuturesProfile } from './venues/kucoinfutures.js';
 import { okxProfile } from './venues/okx.js';
@@ -24,6 +25,7 @@ export const venueProfiles = {
   okx: okxProfile,
   kucoinfutures: kucoinFuturesProfile,
   bingx: bingxProfile,
+  bitget: bitgetProfile,
 } as const satisfies Readonly<Record<string, VenueProfile>>;
 
 /**
