@@ -34,6 +34,34 @@ export interface TriggeredEvent {
   readonly reason: TriggerReason;
   /** True when the registry closed the position by market order (emulated mode, or a gap with `closeOnGap`). */
   readonly closedByMarket: boolean;
+  /**
+   * Who said so: `venue` when the venue reported the stop order filled (an order update, a lookup
+   * or reconciliation), `price` when the registry decided from the price feed (emulated mode, a
+   * gap with `closeOnGap`, or a placer that can neither stream nor look up orders).
+   */
+  readonly source: 'venue' | 'price';
+}
+
+/** Payload of `partiallyFilled`: the venue filled part of the stop order; the stop protects the rest. */
+export interface PartiallyFilledEvent {
+  /** The stop, its `quantity` now the rest. */
+  readonly stop: TrailingStopSnapshot;
+  /** Quantity filled so far (cumulative, base units). */
+  readonly filledQuantity: number;
+  /** Average fill price, when the venue said. */
+  readonly averagePrice: number | undefined;
+}
+
+/** Payload of `orderLost`: the stop's order left the venue without filling, not by the registry's doing. */
+export interface OrderLostEvent {
+  /** The stop. */
+  readonly stop: TrailingStopSnapshot;
+  /** The order that left the venue. */
+  readonly order: StopOrder;
+  /** What the venue said: cancelled (by hand), expired or rejected. */
+  readonly status: 'cancelled' | 'expired' | 'rejected';
+  /** What the registry did: placed the stop again at once, or released it (option `onExternalCancel`). */
+  readonly action: 'replaced' | 'released';
 }
 
 /** Payload of `raceLost`: this registry's double-check found another writer first. */
@@ -67,7 +95,7 @@ export interface ErrorContext {
    * What the registry was doing: `compensate` is the cancel of an order nothing may keep (a lost
    * race, a removal meanwhile) that failed every retry; reconciliation sweeps it later.
    */
-  readonly operation: 'create' | 'sync' | 'remove' | 'trigger' | 'reconcile' | 'compensate';
+  readonly operation: 'create' | 'sync' | 'remove' | 'trigger' | 'reconcile' | 'compensate' | 'watch';
 }
 
 /** Payload of `failed`. */
@@ -123,8 +151,12 @@ export interface RegistryEvents {
   stopSynced: [stop: TrailingStopSnapshot, order: StopOrder];
   /** The stop moved to breakeven. */
   breakeven: [stop: TrailingStopSnapshot];
-  /** The price crossed the stop. */
+  /** The stop triggered: the venue filled it, or (see {@link TriggeredEvent.source}) the price crossed it. */
   triggered: [event: TriggeredEvent];
+  /** The venue filled part of the stop order; the stop keeps protecting the rest. */
+  partiallyFilled: [event: PartiallyFilledEvent];
+  /** The stop's order was cancelled, expired or rejected on the venue, not by the registry. */
+  orderLost: [event: OrderLostEvent];
   /** The stop could not be kept on the venue; the previous exchange stop (if any) stays in place. */
   failed: [event: FailedEvent];
   /** `restore()` skipped a record it could not read. */

@@ -21,6 +21,7 @@ import { clientOrderIdBaseOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix }
 import { isExpiredClaim, takeOverExpiredClaim } from './lease.js';
 import { findRecordProblem } from './record-validation.js';
 import { needsVenueOrder, planRecovery } from './recovery-plan.js';
+import { isFinished } from '../domain/position.js';
 
 /** What {@link TrailingStopRegistry.restore} did. */
 export interface RestoreReport {
@@ -28,14 +29,24 @@ export interface RestoreReport {
   readonly restored: string[];
   /** Records skipped because they could not be read. */
   readonly corrupt: { readonly key: string | undefined; readonly reason: string }[];
-  /** What reconciliation did (when the placer can look orders up). */
+  /**
+   * What reconciliation did (when the placer can look orders up); `undefined` also when it failed
+   * as a whole (then `reconcileError` says why): the restore itself still resolves.
+   */
   readonly reconciliation: ReconcileReport | undefined;
+  /** Why reconciliation failed as a whole, when it did (also reported as an `error` event). */
+  readonly reconcileError?: TrailingStopError;
 }
 
 /** What {@link TrailingStopRegistry.reconcile} did; each item also fired a `reconciled` event. */
 export interface ReconcileReport {
   /** Every action taken or difference reported. */
   readonly actions: ReconcileEvent[];
+  /**
+   * Symbols whose open orders could not be listed (a bad or delisted symbol, a timeout): their
+   * stops were left as they were this pass, each failure also reported as an `error` event.
+   */
+  readonly failedSymbols: { readonly symbol: string; readonly error: TrailingStopError }[];
 }
 
 /** Options of {@link TrailingStopRegistry.restore} and {@link TrailingStopRegistry.reconcile}. */
@@ -116,8 +127,15 @@ export class Reconciler {
       if (this.#loadRecord(record)) restored.push(record.key);
     }
     const canReconcile = gateway.placer.findStop !== undefined || gateway.placer.openStops !== undefined;
-    const reconciliation = canReconcile ? await this.reconcile(options) : undefined;
-    return { restored, corrupt, reconciliation };
+    if (!canReconcile) return { restored, corrupt, reconciliation: undefined };
+    try {
+      return { restored, corrupt, reconciliation: await this.reconcile(options) };
+    } catch (error) {
+      // The store could be read: restore resolves; what reconciliation could not do is reported.
+      const failure = error instanceof TrailingStopError ? error : new StoreError('Reconciliation failed', { cause: error });
+      reports.error(failure, { operation: 'reconcile' });
+      return { restored, corrupt, reconciliation: undefined, reconcileError: failure };
+    }
   }
 
   /** One reconciliation pass; see the module comment. */
@@ -135,11 +153,16 @@ export class Reconciler {
       if (findRecordProblem(record) === undefined) records.push(record);
       else unreadable.push(readableKey(record));
     }
-    const symbols = new Set([...records.map((record) => record.symbol), ...[...book.entries()].map((entry) => entry.symbol)]);
-    const open = await gateway.openStops([...symbols]);
+    // An ended stop with no order is not looked for on the venue (its symbol may be delisted).
+    const symbols = new Set([
+      ...records.filter((record) => !isFinished(record.state) || record.order !== null).map((record) => record.symbol),
+      ...[...book.entries()].filter((entry) => !entry.ended || entry.order !== null).map((entry) => entry.symbol),
+    ]);
+    const { open, failedSymbols } = await this.#listOpen([...symbols]);
     const openByClientOrderId = new Map((open ?? []).map((order) => [order.clientOrderId, order]));
+    const unlisted = new Set(failedSymbols.map((failure) => failure.symbol));
     for (const record of records) {
-      if (book.isCreating(record.key)) continue;
+      if (book.isCreating(record.key) || unlisted.has(record.symbol)) continue;
       try {
         await this.#reconcileRecord(record, openByClientOrderId, open !== undefined, options, report);
       } catch (error) {
@@ -149,7 +172,35 @@ export class Reconciler {
     }
     this.#forgetRemovedElsewhere(known, records);
     if (open !== undefined) await this.#sweepOrphans(open, unreadable, report);
-    return { actions };
+    return { actions, failedSymbols };
+  }
+
+  /**
+   * The venue's open stops, one request per symbol (each with its own timeout, under the
+   * concurrency bound): a symbol that fails is reported and left out, the others still count.
+   * `open` is `undefined` when the placer cannot list.
+   */
+  async #listOpen(symbols: string[]): Promise<{ open: StopOrder[] | undefined; failedSymbols: ReconcileReport['failedSymbols'] }> {
+    const { gateway, reports } = this.#options;
+    if (gateway.placer.openStops === undefined) return { open: undefined, failedSymbols: [] };
+    // With no symbol known, one request without symbols: venues that list every symbol answer it.
+    const batches = symbols.length === 0 ? [[]] : symbols.map((symbol) => [symbol]);
+    const results = await Promise.allSettled(batches.map((batch) => gateway.openStops(batch)));
+    const open: StopOrder[] = [];
+    const failedSymbols: { symbol: string; error: TrailingStopError }[] = [];
+    results.forEach((result, index) => {
+      const symbol = batches[index]![0];
+      if (result.status === 'fulfilled') {
+        open.push(...(result.value ?? []));
+        return;
+      }
+      if (symbol === undefined) throw result.reason;
+      const error =
+        result.reason instanceof TrailingStopError ? result.reason : new StoreError(`Listing the open stops of ${symbol} failed`, { cause: result.reason });
+      failedSymbols.push({ symbol, error });
+      reports.error(error, { operation: 'reconcile' });
+    });
+    return { open: dedupe(open), failedSymbols };
   }
 
   /** Puts a sound, non-pending record into memory. Returns true when memory changed. */
@@ -378,6 +429,13 @@ export class Reconciler {
     }
     return book.isCreatingBase(base);
   }
+}
+
+/** `orders` without repeats (a venue that lists every symbol at once answers each request with all). */
+function dedupe(orders: StopOrder[]): StopOrder[] {
+  const seen = new Map<string, StopOrder>();
+  for (const order of orders) seen.set(order.id, order);
+  return [...seen.values()];
 }
 
 /** The highest client order id sequence among the open orders of one position's id base (0: none). */

@@ -294,7 +294,7 @@ export class CreationProtocol {
     if (gap) {
       reporter.counters.triggered++;
       const closedByMarket = await endings.closeOnGap(entry);
-      reporter.events.emit('triggered', { stop: entry.snapshot(), price: entry.entryPrice, reason: 'gap', closedByMarket });
+      reporter.events.emit('triggered', { stop: entry.snapshot(), price: entry.entryPrice, reason: 'gap', closedByMarket, source: 'price' });
     } else {
       reporter.events.emit('failed', { stop: entry.snapshot(), error: failure });
     }

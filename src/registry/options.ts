@@ -37,6 +37,20 @@ export interface TrailingStopRegistryOptions extends TrailingParameters {
    * a change arrives. Default 1,000; 0 re-reads every time.
    */
   readonly revalidateAfterMs?: number;
+  /**
+   * What to do when the venue reports the stop's order cancelled, expired or rejected, not by the
+   * registry (a cancel by hand): `replace` places the stop again at once under a fresh client order
+   * id; `release` removes the stop from the registry (event `removed`, reason `released`).
+   * Default `replace`.
+   */
+  readonly onExternalCancel?: 'replace' | 'release';
+  /**
+   * How the registry confirms a trigger with the venue (exchange and native modes): after a price
+   * crosses the stop it waits this long for an order update, then looks the order up (`findStop`),
+   * again with a doubling wait up to 30 times this, until the venue says filled, or open with the
+   * price back on the protected side. In ms; default 500.
+   */
+  readonly confirmTriggerMs?: number;
   /** Retries of exchange calls. Default `{ attempts: 4, baseDelayMs: 250, maxDelayMs: 5000 }`. */
   readonly retry?: RetryOptions;
   /** Prefix of client order ids (1-8 letters or digits), also used to recognise orphans. Default `tsr`. */
@@ -71,6 +85,8 @@ export interface ResolvedRegistryOptions {
   readonly leaseMs: number;
   readonly claimPollMs: number;
   readonly revalidateAfterMs: number;
+  readonly onExternalCancel: 'replace' | 'release';
+  readonly confirmTriggerMs: number;
   readonly retry: ResolvedRetryOptions;
   readonly clientOrderIdPrefix: string;
   readonly defaults: TrailingParameters;
@@ -106,6 +122,11 @@ export function resolveRegistryOptions(options: TrailingStopRegistryOptions, ran
   const leaseMs = integerOption('leaseMs', options.leaseMs, 60_000, 1);
   const claimPollMs = integerOption('claimPollMs', options.claimPollMs, 100, 1);
   const revalidateAfterMs = integerOption('revalidateAfterMs', options.revalidateAfterMs, 1_000, 0);
+  const onExternalCancel = options.onExternalCancel ?? 'replace';
+  if (onExternalCancel !== 'replace' && onExternalCancel !== 'release') {
+    throw new TypeError(`Expected \`onExternalCancel\` to be 'replace' or 'release', got ${describeValue(onExternalCancel)}`);
+  }
+  const confirmTriggerMs = integerOption('confirmTriggerMs', options.confirmTriggerMs, 500, 1);
   const retryInput = options.retry ?? {};
   if (typeof retryInput !== 'object' || retryInput === null) {
     throw new TypeError(`Expected \`retry\` to be an object, got ${describeValue(retryInput)}`);
@@ -152,7 +173,7 @@ export function resolveRegistryOptions(options: TrailingStopRegistryOptions, ran
       : declared !== undefined
         ? resolveRateLimit(declared, 'placer.capabilities.rateLimit')
         : undefined;
-  return { rateLimit, concurrency, timeoutMs, owner, leaseMs, claimPollMs, revalidateAfterMs, retry, clientOrderIdPrefix: prefix, defaults };
+  return { rateLimit, concurrency, timeoutMs, owner, leaseMs, claimPollMs, revalidateAfterMs, onExternalCancel, confirmTriggerMs, retry, clientOrderIdPrefix: prefix, defaults };
 }
 
 // Every trailing parameter name, to pick them out of the options object.
@@ -186,6 +207,8 @@ const optionTemplate: Record<keyof TrailingStopRegistryOptions, true> = {
   leaseMs: true,
   claimPollMs: true,
   revalidateAfterMs: true,
+  onExternalCancel: true,
+  confirmTriggerMs: true,
   retry: true,
   clientOrderIdPrefix: true,
   clock: true,

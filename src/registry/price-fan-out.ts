@@ -8,17 +8,20 @@ import type { StopBook } from '../stop/stop-book.js';
 import type { StopEntry } from '../stop/stop-entry.js';
 import type { Reporter } from './reporter.js';
 import type { StopEndings } from './stop-endings.js';
+import type { TriggerConfirmation } from './trigger-confirmation.js';
 
 /** See the module comment. */
 export class PriceFanOut {
   readonly #book: StopBook;
   readonly #endings: StopEndings;
   readonly #reporter: Reporter;
+  readonly #confirmation: TriggerConfirmation;
 
-  constructor(book: StopBook, endings: StopEndings, reporter: Reporter) {
+  constructor(book: StopBook, endings: StopEndings, reporter: Reporter, confirmation: TriggerConfirmation) {
     this.#book = book;
     this.#endings = endings;
     this.#reporter = reporter;
+    this.#confirmation = confirmation;
   }
 
   /** Feeds `price` to every stop following `symbol`; a tick older than the newest seen is ignored. */
@@ -40,6 +43,11 @@ export class PriceFanOut {
 
   /** One stop, one price: the policy decides; only a change goes further. */
   #advance(entry: StopEntry, price: number): void {
+    entry.lastPrice = price;
+    if (entry.confirming) {
+      this.#confirmation.onTick(entry);
+      return;
+    }
     const previousStopPrice = entry.stopPrice;
     const flags = advancePolicy(entry, entry.parameters, price);
     if (flags !== 0) this.#changed(entry, flags, price, previousStopPrice);
@@ -64,7 +72,9 @@ export class PriceFanOut {
       }
     }
     if ((flags & TRIGGERED) !== 0) {
-      this.#endings.trigger(entry, price);
+      // A venue that holds the stop says whether it fired; the feed alone decides only without one.
+      if (this.#confirmation.canConfirm(entry, price)) this.#confirmation.start(entry, price);
+      else this.#endings.trigger(entry, price);
       return;
     }
     if ((flags & (STOP_MOVED | ACTIVATED)) !== 0) entry.sync.request();

@@ -13,12 +13,12 @@
  * processes the store's insert-if-absent and compare-and-set arbitrate.
  */
 import { EventEmitter } from 'eventemitter3';
-import type { OrderPlacer } from '../ports/order-placer.js';
+import type { OrderPlacer, OrderUpdate } from '../ports/order-placer.js';
 import type { StateStore } from '../ports/state-store.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
 import { MemoryStateStore } from '../stores/memory.js';
-import { AbortedError, ClosedError, NotFoundError, PlacementError, TrailingStopError, ValidationError } from '../errors.js';
+import { AbortedError, ClosedError, NotFoundError, PlacementError, StoreError, TrailingStopError, ValidationError } from '../errors.js';
 import type { RegistryEvents } from '../events.js';
 import { detachOnAbort } from '../domain/abort.js';
 import { checkNumber, positive } from '../domain/validation.js';
@@ -38,6 +38,8 @@ import { StopEndings } from './stop-endings.js';
 import { StopFactory } from './stop-factory.js';
 import { WorkTracker } from './work-tracker.js';
 import { OwedWork } from './owed-work.js';
+import { OrderUpdates, checkOrderUpdate } from './order-updates.js';
+import { TriggerConfirmation } from './trigger-confirmation.js';
 
 export type { RegistryStats } from './stats.js';
 
@@ -79,6 +81,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   readonly #writer: RecordWriter;
   readonly #reconciler: Reconciler;
   readonly #owed: OwedWork;
+  readonly #updates: OrderUpdates;
   #closed = false;
 
   /**
@@ -141,7 +144,28 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       work,
       closed: () => this.#closed,
     });
-    this.#prices = new PriceFanOut(book, endings, reporter);
+    const updates = new OrderUpdates({
+      book,
+      gateway,
+      endings,
+      reporter,
+      clock,
+      onExternalCancel: resolved.onExternalCancel,
+      resubscribeMs: resolved.retry.baseDelayMs || 250,
+    });
+    this.#updates = updates;
+    const confirmation = new TriggerConfirmation({
+      gateway,
+      clock,
+      endings,
+      reporter,
+      work,
+      confirmTriggerMs: resolved.confirmTriggerMs,
+      onExternalCancel: resolved.onExternalCancel,
+      watching: () => updates.watching,
+      closed: () => this.#closed,
+    });
+    this.#prices = new PriceFanOut(book, endings, reporter, confirmation);
     this.#reconciler = new Reconciler({
       store,
       gateway,
@@ -227,6 +251,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       this.#reporter.error(failure, { operation: 'create', key: failure.key });
       return Promise.reject(failure);
     }
+    this.#updates.subscribe();
     const creation = this.#creation.start(input).then((entry) => entry.facade);
     const signal = options.signal;
     if (signal === undefined) return creation;
@@ -254,6 +279,21 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   updatePrice(symbol: string, price: number, timestamp?: number): void {
     if (!(price > 0 && price < Number.POSITIVE_INFINITY)) throw invalidNumber('price', price);
     if (!this.#closed) this.#prices.update(symbol, price, timestamp);
+  }
+
+  /**
+   * Applies what the venue says happened to an order: a fill ends the stop (`triggered`, source
+   * `venue`), a partial fill shrinks it to the rest, a cancel by hand (not the registry's own) is
+   * repaired at once or released (option `onExternalCancel`). Synchronous. Returns true when the
+   * update concerned one of this registry's stop orders (by client order id, else venue id);
+   * duplicates and older updates change nothing. Throws a {@link ValidationError} for a malformed
+   * update. Ignored after `close()`. Use it to hand in fills from your own user-data stream; a
+   * placer with `watchOrders` feeds it by itself.
+   */
+  handleOrderUpdate(update: OrderUpdate): boolean {
+    checkOrderUpdate(update);
+    if (this.#closed) return false;
+    return this.#updates.handle(update);
   }
 
   /**
@@ -314,6 +354,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   async restore(options: ReconcileOptions = {}): Promise<RestoreReport> {
     if (this.#closed) throw new ClosedError();
     validatePrices(options.prices);
+    this.#updates.subscribe();
     return this.#work.run(() => this.#reconciler.restore(options));
   }
 
@@ -329,7 +370,13 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
     if (this.#closed) throw new ClosedError();
     validatePrices(options.prices);
-    return this.#work.run(() => this.#reconciler.reconcile(options));
+    return this.#work.run(() =>
+      this.#reconciler.reconcile(options).catch((error: unknown) => {
+        const failure = error instanceof TrailingStopError ? error : new StoreError('Reconciliation failed', { cause: error });
+        this.#reporter.error(failure, { operation: 'reconcile' });
+        throw failure;
+      }),
+    );
   }
 
   /** Resolves when no creation, removal, sync or exchange call is in flight (throttle timers may be pending). */
@@ -346,6 +393,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     this.#closed = true;
     for (const entry of this.#book.entries()) entry.sync.cancel();
     this.#owed.stop();
+    this.#updates.stop();
     await this.onIdle();
     if (this.#ownsStore) await this.#store.close();
   }

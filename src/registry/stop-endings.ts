@@ -49,6 +49,7 @@ export class StopEndings implements SyncOutcomes {
    */
   trigger(entry: StopEntry, price: number): void {
     const { book, placer, writer, reporter, work } = this.#options;
+    entry.confirming = false;
     entry.trigger();
     entry.sync.cancel();
     book.unfollow(entry);
@@ -71,7 +72,92 @@ export class StopEndings implements SyncOutcomes {
         reporter.error(failure, { operation: 'trigger', key: entry.key });
       }),
     );
-    reporter.events.emit('triggered', { stop: entry.snapshot(), price, reason, closedByMarket: closeByMarket });
+    reporter.events.emit('triggered', { stop: entry.snapshot(), price, reason, closedByMarket: closeByMarket, source: 'price' });
+  }
+
+  /**
+   * The venue filled the stop's order (`filledClientOrderId`): the position is flat. The stop
+   * triggers (source `venue`), every other order of the position still open (the other half of a
+   * move in flight) is cancelled, and the record is deleted: nothing of the position is left.
+   */
+  venueFilled(entry: StopEntry, price: number, filledClientOrderId: string): void {
+    const { book, store, gateway, writer, reporter, work } = this.#options;
+    if (entry.ended) return;
+    entry.confirming = false;
+    entry.trigger();
+    entry.sync.cancel();
+    book.unfollow(entry);
+    reporter.counters.triggered++;
+    work.track(
+      (async () => {
+        await entry.sync.idle();
+        const left = entry.order;
+        if (left !== null && left.clientOrderId !== filledClientOrderId) await gateway.cancelStop(left, entry.key);
+        const record = await store.load(entry.key);
+        if (record !== undefined && isSameStop(entry, record)) {
+          if (record.order !== null && record.order.clientOrderId !== filledClientOrderId && record.order.id !== left?.id) {
+            await gateway.cancelStop(record.order, entry.key);
+          }
+          await writer.deleteRecord(entry.key, record);
+        }
+      })().catch((error: unknown) => {
+        const failure = error instanceof TrailingStopError ? error : new PlacementError(`Cleaning up after the fill of ${entry.key} failed`, { cause: error, key: entry.key });
+        reporter.error(failure, { operation: 'trigger', key: entry.key });
+      }),
+    );
+    reporter.events.emit('triggered', { stop: entry.snapshot(), price, reason: 'stop', closedByMarket: false, source: 'venue' });
+  }
+
+  /** A native trailing order was lost: the venue trails it, so it goes out again as it was first placed. */
+  async #replaceNative(entry: StopEntry): Promise<void> {
+    const { writer, reporter } = this.#options;
+    try {
+      const order = await entry.sync.placeInitial(false);
+      if (order === null || !entry.live) return;
+      entry.placed(order, order.stopPrice, entry.quantity);
+      if ((await writer.write(entry)) === 'gone') this.removedElsewhere(entry, order);
+    } catch (error) {
+      this.failed(entry, error instanceof TrailingStopError ? error : new PlacementError(`Placing the stop for ${entry.key} again failed`, { cause: error, key: entry.key }));
+    }
+  }
+
+  /** The venue filled part of the stop order: the stop protects the rest (the order keeps the rest open). */
+  partiallyFilled(entry: StopEntry, filledQuantity: number, averagePrice: number | undefined): void {
+    const { writer, reporter, work } = this.#options;
+    const order = entry.order;
+    if (order === null || entry.ended || !(filledQuantity > 0) || filledQuantity >= order.quantity) return;
+    const rest = order.quantity - filledQuantity;
+    if (rest >= entry.quantity) return;
+    entry.quantity = rest;
+    entry.syncedQuantity = rest;
+    work.track(writer.write(entry).catch((error: unknown) => this.storeFailed(entry, error)));
+    reporter.events.emit('partiallyFilled', { stop: entry.snapshot(), filledQuantity, averagePrice });
+  }
+
+  /**
+   * The stop's order left the venue without filling, not by the registry: the position is bare.
+   * `replace` places the stop again at once under a fresh client order id; `release` removes it.
+   */
+  orderLost(entry: StopEntry, status: 'cancelled' | 'expired' | 'rejected', action: 'replace' | 'release'): void {
+    const { reporter, work } = this.#options;
+    const order = entry.order;
+    if (order === null || !entry.live) return;
+    reporter.logger.error('The stop order left the venue without filling; the position is unprotected', { key: entry.key, status, action });
+    entry.confirming = false;
+    entry.triggered = false;
+    entry.orderVanished();
+    if (action === 'replace') {
+      reporter.events.emit('orderLost', { stop: entry.snapshot(), order, status, action: 'replaced' });
+      if (entry.parameters.mode === 'native') work.track(this.#replaceNative(entry));
+      else entry.sync.request();
+      return;
+    }
+    reporter.events.emit('orderLost', { stop: entry.snapshot(), order, status, action: 'released' });
+    work.track(
+      this.retire(entry, 'released').catch((error: unknown) => {
+        if (error instanceof TrailingStopError) reporter.error(error, { operation: 'remove', key: entry.key });
+      }),
+    );
   }
 
   /** The venue refused the stop as already crossed (a gap): the refused stop price is where it was crossed. */

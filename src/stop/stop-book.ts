@@ -20,6 +20,8 @@ export class StopBook {
   readonly #lastTimestamp = new Map<string, number>();
   readonly #flights = new Map<string, Flight>();
   readonly #creatingBases = new Set<string>();
+  /** Stops by client order id base, to match the venue's order updates. */
+  readonly #byBase = new Map<string, StopEntry>();
 
   /** Number of stops held (any state). */
   get size(): number {
@@ -38,18 +40,29 @@ export class StopBook {
 
   /** Makes the stop visible under its key and, when live, lets it follow prices. */
   publish(entry: StopEntry): void {
-    this.#stops.set(entry.key, entry);
+    this.keep(entry);
     if (entry.live) this.follow(entry);
   }
 
   /** Keeps a stop visible under its key without following prices (an ended stop stays visible, I6). */
   keep(entry: StopEntry): void {
+    const previous = this.#stops.get(entry.key);
+    if (previous !== undefined && previous !== entry && this.#byBase.get(previous.clientOrderIdBase) === previous) {
+      this.#byBase.delete(previous.clientOrderIdBase);
+    }
     this.#stops.set(entry.key, entry);
+    this.#byBase.set(entry.clientOrderIdBase, entry);
   }
 
   /** Drops the stop from its key, unless another stop took the key meanwhile. */
   forget(entry: StopEntry): void {
     if (this.#stops.get(entry.key) === entry) this.#stops.delete(entry.key);
+    if (this.#byBase.get(entry.clientOrderIdBase) === entry) this.#byBase.delete(entry.clientOrderIdBase);
+  }
+
+  /** The stop whose client order ids have this base (its position's orders, current and past). */
+  byClientOrderIdBase(base: string): StopEntry | undefined {
+    return this.#byBase.get(base);
   }
 
   /** The stops following `symbol`: one entry, several, or none. Allocates nothing. */

@@ -116,6 +116,15 @@ export class StopEntry implements PolicyState {
   syncedQuantity = Number.NaN;
   /** When the venue was last moved (ms epoch), for the throttle. */
   lastSyncAt = Number.NEGATIVE_INFINITY;
+  /** The last price fed for this stop's symbol (NaN before any): the reference price of its orders. */
+  lastPrice = Number.NaN;
+  /**
+   * True while a trigger the price feed suggested waits for the venue's word (exchange and native
+   * modes): the stop does not move meanwhile, and ends only when the venue says it filled.
+   */
+  confirming = false;
+  /** Per client order id, the newest order update applied (to ignore duplicates and older ones). */
+  appliedUpdates: Map<string, { readonly timestamp: number; readonly status: string; readonly filled: number }> | undefined;
   /**
    * When this registry last saw its memory agree with the store (it wrote or read the record), on
    * its own clock; the registry re-reads a stop not confirmed lately before acting on it.

@@ -163,17 +163,20 @@ describe('exchange sync', () => {
     expect(exchange.liveOrders()).toHaveLength(0);
   });
 
-  it('triggers with reason `stop` when the price crosses the stop the venue holds', async () => {
-    const { registry, exchange } = makeRegistry();
+  it('triggers with reason `stop` when the price crosses the stop the venue holds, once the venue confirms the fill', async () => {
+    vi.useFakeTimers();
+    const { registry, exchange } = makeRegistry({ confirmTriggerMs: 10 });
     const events = recordEvents(registry);
     const stop = await registry.create(longSpec(trailing));
     registry.updatePrice('BTCUSDT', 110);
     await registry.onIdle();
     exchange.setPrice('BTCUSDT', 108);
     registry.updatePrice('BTCUSDT', 108);
+    await vi.advanceTimersByTimeAsync(10);
     await registry.onIdle();
     expect(stop.state).toBe('triggered');
-    expect(events.find((event) => event.name === 'triggered')!.args[0]).toMatchObject({ reason: 'stop', price: 108, closedByMarket: false });
+    // The venue filled its stop at 108.9: that is the price reported, with the venue as the source.
+    expect(events.find((event) => event.name === 'triggered')!.args[0]).toMatchObject({ reason: 'stop', price: 108.9, closedByMarket: false, source: 'venue' });
     expect(exchange.liveOrders()).toHaveLength(0);
     expect((await registry.remove('BTCUSDT'))).toBe(true);
   });

@@ -1,0 +1,176 @@
+/**
+ * What the venue says happened to an order, applied to the stop it belongs to: from the placer's
+ * order stream (`watchOrders`, subscribed once, resubscribed with backoff when it breaks) or handed
+ * in by the bot (`registry.handleOrderUpdate`). Matched by client order id (any order of the
+ * stop's position: current, or the other half of a move in flight), else by venue id. Idempotent:
+ * a duplicate, or an update older than the last applied for that order, changes nothing.
+ *
+ * - `filled`: the position is flat: the stop triggered (source `venue`), nothing of it is left;
+ * - `partially-filled` of the current order: the stop protects the rest;
+ * - `cancelled` / `expired` / `rejected` of the current order, not by this registry: the order was
+ *   lost (placed again, or released: `onExternalCancel`); the registry's own cancels change nothing.
+ */
+import type { OrderUpdate } from '../ports/order-placer.js';
+import type { Clock } from '../ports/clock.js';
+import { TrailingStopError, ValidationError, ExchangeUnavailableError } from '../errors.js';
+import { clientOrderIdBaseOf } from '../domain/client-order-id.js';
+import { checkNumber, describeValue, nonNegative, positive } from '../domain/validation.js';
+import { unref } from '../domain/timers.js';
+import type { ExchangeGateway } from '../exchange/gateway.js';
+import type { StopBook } from '../stop/stop-book.js';
+import type { StopEntry } from '../stop/stop-entry.js';
+import type { Reporter } from './reporter.js';
+import type { StopEndings } from './stop-endings.js';
+
+/** What the order updates need. */
+export interface OrderUpdatesOptions {
+  readonly book: StopBook;
+  readonly gateway: ExchangeGateway;
+  readonly endings: StopEndings;
+  readonly reporter: Reporter;
+  readonly clock: Clock;
+  /** What to do with an order the venue lost (see `onExternalCancel`). */
+  readonly onExternalCancel: 'replace' | 'release';
+  /** First wait before resubscribing a broken stream, in ms (doubling up to 60 times it). */
+  readonly resubscribeMs: number;
+}
+
+const statuses = new Set(['open', 'partially-filled', 'filled', 'cancelled', 'expired', 'rejected']);
+
+/** See the module comment. */
+export class OrderUpdates {
+  readonly #options: OrderUpdatesOptions;
+  #stream: AbortController | undefined;
+
+  constructor(options: OrderUpdatesOptions) {
+    this.#options = options;
+  }
+
+  /** True while the placer's order stream is subscribed. */
+  get watching(): boolean {
+    return this.#stream !== undefined && !this.#stream.signal.aborted;
+  }
+
+  /**
+   * Applies one update; see the module comment. Returns true when it concerned one of this
+   * registry's stop orders. Throws a {@link ValidationError} for a malformed update (nothing changes).
+   */
+  handle(update: OrderUpdate): boolean {
+    checkOrderUpdate(update);
+    const entry = this.#match(update);
+    if (entry === undefined) return false;
+    if (this.#seen(entry, update) || entry.ended) return true;
+    const { endings, gateway, onExternalCancel } = this.#options;
+    const order = entry.order;
+    const current = order !== null && (order.clientOrderId === update.clientOrderId || (update.id !== undefined && order.id === update.id));
+    switch (update.status) {
+      case 'filled':
+        endings.venueFilled(entry, update.averagePrice ?? (current ? order.stopPrice : entry.stopPrice), update.clientOrderId);
+        break;
+      case 'partially-filled':
+        if (current && update.filledQuantity !== undefined) endings.partiallyFilled(entry, update.filledQuantity, update.averagePrice);
+        break;
+      case 'cancelled':
+      case 'expired':
+      case 'rejected':
+        if (current && !entry.retiring && !gateway.cancelledHere(update.clientOrderId)) endings.orderLost(entry, update.status, onExternalCancel);
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  /** Subscribes to the placer's order stream once (no-op without `watchOrders`, or when subscribed). */
+  subscribe(): void {
+    const placer = this.#options.gateway.placer;
+    if (placer.watchOrders === undefined || this.#stream !== undefined) return;
+    const stream = new AbortController();
+    this.#stream = stream;
+    void this.#listen(stream.signal);
+  }
+
+  /** Ends the subscription (close). */
+  stop(): void {
+    this.#stream?.abort();
+  }
+
+  async #listen(signal: AbortSignal): Promise<void> {
+    const { gateway, reporter, clock, resubscribeMs } = this.#options;
+    const listener = (update: OrderUpdate) => {
+      if (signal.aborted) return;
+      try {
+        this.handle(update);
+      } catch (error) {
+        if (error instanceof TrailingStopError) reporter.error(error, { operation: 'watch' });
+      }
+    };
+    let wait = resubscribeMs;
+    while (!signal.aborted) {
+      try {
+        await gateway.placer.watchOrders!(listener, { signal });
+        if (signal.aborted) return;
+        wait = resubscribeMs;
+      } catch (error) {
+        if (signal.aborted) return;
+        const failure = error instanceof TrailingStopError ? error : new ExchangeUnavailableError('The order stream broke; resubscribing', { cause: error });
+        reporter.error(failure, { operation: 'watch' });
+      }
+      await new Promise<void>((resolve) => unref(clock.setTimeout(resolve, wait)));
+      wait = Math.min(wait * 2, resubscribeMs * 60);
+    }
+  }
+
+  /** The stop this update is about: by its position's client order id base, else by venue id. */
+  #match(update: OrderUpdate): StopEntry | undefined {
+    const book = this.#options.book;
+    const entry = book.byClientOrderIdBase(clientOrderIdBaseOf(update.clientOrderId));
+    if (entry !== undefined || update.id === undefined) return entry;
+    for (const candidate of book.entries()) if (candidate.order?.id === update.id) return candidate;
+    return undefined;
+  }
+
+  /** True when this update (or a newer one) for the same order was applied already; records it otherwise. */
+  #seen(entry: StopEntry, update: OrderUpdate): boolean {
+    const applied = (entry.appliedUpdates ??= new Map());
+    const previous = applied.get(update.clientOrderId);
+    const timestamp = update.timestamp ?? Number.NEGATIVE_INFINITY;
+    const filled = update.filledQuantity ?? 0;
+    if (previous !== undefined) {
+      if (timestamp < previous.timestamp) return true;
+      if (previous.status === update.status && previous.filled === filled) return true;
+    }
+    applied.set(update.clientOrderId, { timestamp: Math.max(timestamp, previous?.timestamp ?? timestamp), status: update.status, filled });
+    return false;
+  }
+}
+
+/** Checks an order update before anything changes (I8); throws {@link ValidationError}. */
+export function checkOrderUpdate(update: unknown): asserts update is OrderUpdate {
+  if (typeof update !== 'object' || update === null || Array.isArray(update)) {
+    throw new ValidationError('update', `Expected the order update to be an object, got ${describeValue(update)}`);
+  }
+  const value = update as Record<string, unknown>;
+  for (const field of ['clientOrderId', 'symbol'] as const) {
+    const text = value[field];
+    if (typeof text !== 'string' || text.length === 0 || text.length > 256) {
+      throw new ValidationError(field, `Expected \`${field}\` to be a non-empty string, got ${describeValue(text)}`);
+    }
+  }
+  if (value.id !== undefined && (typeof value.id !== 'string' || value.id.length === 0)) {
+    throw new ValidationError('id', `Expected \`id\` to be a non-empty string, got ${describeValue(value.id)}`);
+  }
+  if (!statuses.has(value.status as string)) {
+    throw new ValidationError('status', `Expected \`status\` to be one of ${[...statuses].join(', ')}, got ${describeValue(value.status)}`);
+  }
+  const checks = [
+    ['filledQuantity', nonNegative],
+    ['averagePrice', positive],
+    ['timestamp', nonNegative],
+  ] as const;
+  for (const [field, bounds] of checks) {
+    if (value[field] === undefined) continue;
+    const message = checkNumber(field, value[field], bounds);
+    if (message !== undefined) throw new ValidationError(field, message);
+  }
+}
