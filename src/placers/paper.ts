@@ -7,6 +7,12 @@
  * Orders take effect when a call arrives and the answer comes back after the configured latency,
  * ignoring the AbortSignal by default, as over a real network: a call that times out may still
  * have placed its order (I7).
+ *
+ * Like a venue's user-data stream, {@link PaperExchange.watchOrders} reports what happens to every
+ * order (placed, moved, filled, partly filled, cancelled, expired), including what a test does
+ * behind the registry's back ({@link PaperExchange.fillPartially}, {@link PaperExchange.cancelByHand},
+ * {@link PaperExchange.expire}); `orderUpdates: 'manual'` holds the reports back so a test can
+ * deliver them late, out of turn, or never.
  */
 import type {
   ClosePositionRequest,
@@ -14,11 +20,13 @@ import type {
   OpenStopsOptions,
   OrderPlacer,
   OrderSide,
+  OrderUpdate,
   PlacerCallOptions,
   PlacerCapabilities,
   StopOrder,
   StopOrderRequest,
   TrailingStopOrderRequest,
+  WatchOrdersOptions,
 } from '../ports/order-placer.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import {
@@ -84,6 +92,15 @@ export interface PaperExchangeOptions {
    * `retryAfterMs` until a slot frees); refused calls do not count. Default: no limit.
    */
   readonly rateLimit?: { readonly requests: number; readonly intervalMs: number };
+  /**
+   * How order updates reach {@link PaperExchange.watchOrders} listeners. `'live'` (default): each
+   * update is delivered on a microtask after the change that caused it, in order, to the listeners
+   * subscribed when it happened (so never re-entrantly inside the call that caused it, and before
+   * that call's answer when `latencyMs` is 0, as a fast stream often beats the REST answer).
+   * `'manual'`: updates wait in a queue until {@link PaperExchange.deliverUpdates} (or are thrown
+   * away by {@link PaperExchange.dropUpdates}), so a test can deliver a fill late or lose it.
+   */
+  readonly orderUpdates?: 'live' | 'manual';
 }
 
 /** A stop in the paper book. */
@@ -91,6 +108,10 @@ interface PaperOrder extends StopOrder {
   status: 'open' | 'filled' | 'cancelled';
   stopPrice: number;
   quantity: number;
+  /** Executed so far (partial fills), base units. */
+  filledQuantity: number;
+  /** Sum of price × quantity of what executed so far (the average is this over `filledQuantity`). */
+  filledValue: number;
   readonly trailing?: { callbackPercent: number; activationPrice?: number; best?: number };
 }
 
@@ -131,12 +152,20 @@ export class PaperExchange implements OrderPlacer {
   readonly #accepted: number[] = [];
   #acceptedHead = 0;
   #rateLimited = 0;
+  /** Order-stream subscriptions still listening. */
+  readonly #watchers = new Set<PaperWatcher>();
+  /** Updates held back in `orderUpdates: 'manual'` mode, oldest first. */
+  #heldUpdates: OrderUpdate[] = [];
+  #watchCount = 0;
 
   /** @param options See {@link PaperExchangeOptions}. */
   constructor(options: PaperExchangeOptions = {}) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     if (options.rateLimit !== undefined) checkRateLimit(options.rateLimit);
+    if (options.orderUpdates !== undefined && options.orderUpdates !== 'live' && options.orderUpdates !== 'manual') {
+      throw new TypeError(`Expected \`orderUpdates\` to be 'live' or 'manual', got ${describeValue(options.orderUpdates)}`);
+    }
     this.capabilities = {
       clientOrderIdMaxLength: 36,
       ...(options.cancelBeforePlace ? { cancelBeforePlace: true } : {}),
@@ -241,6 +270,10 @@ export class PaperExchange implements OrderPlacer {
   /**
    * Sets the market price: open stops it crosses fill (a sell stop at or above the price, a buy
    * stop at or below it), and native trailing orders trail. Returns the orders that filled.
+   *
+   * A stop fills what is left of it at `price`, the crossing price, not at its stop price: a stop
+   * market order executes at the market, so a gap through the stop fills at the gap's price. Its
+   * `filled` update carries the whole order quantity and the average over earlier partial fills.
    */
   setPrice(symbol: string, price: number): StopOrder[] {
     this.#prices.set(symbol, price);
@@ -250,6 +283,7 @@ export class PaperExchange implements OrderPlacer {
       if (order.trailing !== undefined) this.#trail(order, price);
       const armed = order.trailing === undefined || order.trailing.best !== undefined;
       if (armed && crosses(order.side, order.stopPrice, price)) {
+        this.#execute(order, order.quantity - order.filledQuantity, price);
         this.#close(order, 'filled');
         filled.push(copy(order));
       }
@@ -266,6 +300,127 @@ export class PaperExchange implements OrderPlacer {
     if (order === undefined || order.status !== 'open') return false;
     this.#close(order, 'cancelled');
     return true;
+  }
+
+  /**
+   * Executes part of an open order behind the registry's back, as a thin book or a partial
+   * trigger does: `quantity` more base units fill at `price` (default: the order's stop price).
+   * The order stays open with the rest and a `partially-filled` update reports the cumulative
+   * filled quantity and average price; a `quantity` equal to what is left fills the order
+   * (`filled`). Returns false when no open order has that id.
+   *
+   * @throws TypeError / RangeError for a quantity that is not a finite number in (0, remaining],
+   *   or a price that is not a finite number > 0 (nothing changes).
+   */
+  fillPartially(orderId: string, quantity: number, price?: number): boolean {
+    const order = this.#orders.get(orderId);
+    if (order === undefined || order.status !== 'open') return false;
+    const remaining = order.quantity - order.filledQuantity;
+    // Binary noise (0.3 - 0.1 < 0.2) must not refuse a fill of exactly what is left.
+    const tolerance = order.quantity * 1e-12;
+    if (typeof quantity !== 'number' || Number.isNaN(quantity)) {
+      throw new TypeError(`Expected \`quantity\` to be a number, got ${describeValue(quantity)}`);
+    }
+    if (!(quantity > 0 && quantity <= remaining + tolerance)) {
+      throw new RangeError(`Expected \`quantity\` to be in (0, ${remaining}] (what is left of order ${orderId}), got ${describeValue(quantity)}`);
+    }
+    if (price !== undefined && (typeof price !== 'number' || !Number.isFinite(price) || price <= 0)) {
+      throw new RangeError(`Expected \`price\` to be a finite number > 0, got ${describeValue(price)}`);
+    }
+    this.#execute(order, quantity, price ?? order.stopPrice);
+    if (order.filledQuantity === order.quantity) {
+      this.#close(order, 'filled');
+    } else {
+      this.#announce(order, 'partially-filled');
+    }
+    return true;
+  }
+
+  /**
+   * Expires an open order, as a venue does when it voids a stop on its own (the position it
+   * reduces is gone, a time in force ran out): an `expired` update, and the order is no longer
+   * live (`status` `cancelled`). Returns false when no open order has that id.
+   */
+  expire(orderId: string): boolean {
+    const order = this.#orders.get(orderId);
+    if (order === undefined || order.status !== 'open') return false;
+    this.#close(order, 'cancelled', 'expired');
+    return true;
+  }
+
+  /**
+   * Streams order updates to `listener` until `options.signal` aborts (see the `orderUpdates`
+   * option for when they arrive): `open` when an order is placed or moved, `partially-filled`,
+   * `filled`, `cancelled` (by `cancelStop`, `closePosition` or {@link PaperExchange.cancelByHand})
+   * and `expired`. Each update carries the client order id, the paper order id, the cumulative
+   * filled quantity and average price once anything executed, and `timestamp` from the clock.
+   * The promise resolves when the signal aborts, and rejects when a test breaks the stream with
+   * {@link PaperExchange.failOrderStream}.
+   */
+  watchOrders(listener: (update: OrderUpdate) => void, options: WatchOrdersOptions): Promise<void> {
+    if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got ${describeValue(listener)}`);
+    const signal = options?.signal;
+    if (typeof signal?.addEventListener !== 'function' || typeof signal.aborted !== 'boolean') throw new TypeError(`Expected \`options.signal\` to be an AbortSignal, got ${describeValue(signal)}`);
+    this.#watchCount++;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const watcher: PaperWatcher = {
+        listener,
+        signal,
+        end: (error) => {
+          this.#watchers.delete(watcher);
+          signal.removeEventListener('abort', onAbort);
+          if (error === undefined) resolve();
+          else reject(error);
+        },
+      };
+      const onAbort = () => watcher.end(undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#watchers.add(watcher);
+    });
+  }
+
+  /** Order-stream subscriptions currently listening. */
+  get watchers(): number {
+    return this.#watchers.size;
+  }
+
+  /** Calls of {@link PaperExchange.watchOrders} since construction (resubscriptions included). */
+  get watchCount(): number {
+    return this.#watchCount;
+  }
+
+  /**
+   * Breaks every order-stream subscription, as a dropped websocket does: their promises reject
+   * with `error` (default: an {@link ExchangeUnavailableError}) and their listeners hear nothing
+   * more. Updates already queued for a microtask are lost with the stream.
+   */
+  failOrderStream(error: Error = new ExchangeUnavailableError('Paper order stream disconnected', { unknownOutcome: false })): void {
+    for (const watcher of [...this.#watchers]) watcher.end(error);
+  }
+
+  /** Updates held back in `orderUpdates: 'manual'` mode, oldest first (copies). */
+  pendingUpdates(): OrderUpdate[] {
+    return this.#heldUpdates.map((update) => ({ ...update }));
+  }
+
+  /**
+   * Delivers held updates (`orderUpdates: 'manual'`) to the listeners subscribed now,
+   * synchronously and in order: all of them, the first `select` ones, or those `select` accepts
+   * (the others stay held). Returns the updates delivered.
+   */
+  deliverUpdates(select?: number | ((update: OrderUpdate) => boolean)): OrderUpdate[] {
+    const taken = this.#takeHeld(select);
+    for (const update of taken) this.#deliver(update, [...this.#watchers]);
+    return taken;
+  }
+
+  /**
+   * Throws held updates away (`orderUpdates: 'manual'`), as a stream that missed them: all, the
+   * first `select` ones, or those `select` accepts. Returns the updates dropped.
+   */
+  dropUpdates(select?: number | ((update: OrderUpdate) => boolean)): OrderUpdate[] {
+    return this.#takeHeld(select);
   }
 
   /** Total ms `symbol` had no open stop between its first stop and now (cancel-then-place gaps). */
@@ -301,11 +456,14 @@ export class PaperExchange implements OrderPlacer {
       quantity: request.quantity,
       stopPrice: request.stopPrice,
       status: 'open',
+      filledQuantity: 0,
+      filledValue: 0,
       ...(trailing ? { trailing: { ...trailing } } : {}),
     };
     this.#orders.set(order.id, order);
     this.#byClientOrderId.set(order.clientOrderId, order);
     this.#protect(order.symbol);
+    this.#announce(order, 'open');
     return copy(order);
   }
 
@@ -319,6 +477,7 @@ export class PaperExchange implements OrderPlacer {
       throw new WouldTriggerError(`Stop ${stopPrice} for ${existing.symbol} would immediately trigger at price ${price}`);
     }
     existing.stopPrice = stopPrice;
+    this.#announce(existing, existing.filledQuantity > 0 ? 'partially-filled' : 'open');
     return copy(existing);
   }
 
@@ -333,12 +492,68 @@ export class PaperExchange implements OrderPlacer {
     order.stopPrice = trailing.best * (1 - (sign * trailing.callbackPercent) / 100);
   }
 
-  #close(order: PaperOrder, status: 'filled' | 'cancelled'): void {
+  #close(order: PaperOrder, status: 'filled' | 'cancelled', reported: OrderUpdate['status'] = status): void {
     order.status = status;
+    this.#announce(order, reported);
     for (const other of this.#orders.values()) {
       if (other.status === 'open' && other.symbol === order.symbol) return;
     }
     this.#unprotectedSince.set(order.symbol, this.#clock.now());
+  }
+
+  /** Books `quantity` more executed at `price`; what is left rounding to nothing fills the order exactly. */
+  #execute(order: PaperOrder, quantity: number, price: number): void {
+    order.filledValue += price * quantity;
+    order.filledQuantity += quantity;
+    // Binary noise (0.1 + 0.2) must neither keep a filled order open nor report 0.30000000000000004.
+    if (Math.abs(order.quantity - order.filledQuantity) <= order.quantity * 1e-12) order.filledQuantity = order.quantity;
+  }
+
+  /** Reports `order` as it is now, live on a microtask or held, per the `orderUpdates` option. */
+  #announce(order: PaperOrder, status: OrderUpdate['status']): void {
+    const update: OrderUpdate = {
+      clientOrderId: order.clientOrderId,
+      id: order.id,
+      symbol: order.symbol,
+      status,
+      ...(order.filledQuantity > 0
+        ? { filledQuantity: order.filledQuantity, averagePrice: Number((order.filledValue / order.filledQuantity).toPrecision(12)) }
+        : {}),
+      timestamp: this.#clock.now(),
+    };
+    if (this.#options.orderUpdates === 'manual') {
+      this.#heldUpdates.push(update);
+      return;
+    }
+    if (this.#watchers.size === 0) return; // nobody subscribed: a stream nobody listens to is not heard
+    const audience = [...this.#watchers];
+    queueMicrotask(() => this.#deliver(update, audience));
+  }
+
+  #deliver(update: OrderUpdate, audience: readonly PaperWatcher[]): void {
+    for (const watcher of audience) {
+      // Aborted or broken since: that subscription hears nothing more.
+      if (!this.#watchers.has(watcher) || watcher.signal.aborted) continue;
+      watcher.listener({ ...update });
+    }
+  }
+
+  #takeHeld(select: number | ((update: OrderUpdate) => boolean) | undefined): OrderUpdate[] {
+    if (select === undefined) {
+      const all = this.#heldUpdates;
+      this.#heldUpdates = [];
+      return all;
+    }
+    if (typeof select === 'number') {
+      if (!Number.isInteger(select) || select < 0) throw new RangeError(`Expected a count to be an integer >= 0, got ${describeValue(select)}`);
+      return this.#heldUpdates.splice(0, select);
+    }
+    if (typeof select !== 'function') throw new TypeError(`Expected a count or a predicate, got ${describeValue(select)}`);
+    const taken: OrderUpdate[] = [];
+    const kept: OrderUpdate[] = [];
+    for (const update of this.#heldUpdates) (select({ ...update }) ? taken : kept).push(update);
+    this.#heldUpdates = kept;
+    return taken;
   }
 
   #protect(symbol: string): void {
@@ -424,6 +639,14 @@ export class PaperExchange implements OrderPlacer {
     const latency = this.#options.latencyMs ?? 0;
     return typeof latency === 'function' ? latency(call) : latency;
   }
+}
+
+/** One order-stream subscription. */
+interface PaperWatcher {
+  readonly listener: (update: OrderUpdate) => void;
+  readonly signal: AbortSignal;
+  /** Ends the subscription: resolves its promise, or rejects it with `error`. */
+  readonly end: (error: Error | undefined) => void;
 }
 
 /** Checks the `rateLimit` option: TypeError for a wrong type, RangeError out of range, naming the field. */
