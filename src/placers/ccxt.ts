@@ -17,6 +17,7 @@
  * | `kucoinfutures` | `kucoinfutures`      | `/api/v1/orders` `stop=down/up`, `clientOid` | no    | no              |
  * | `bingx`   | `bingx`                    | `STOP_MARKET`, `clientOrderID` (base 36)     | no    | no              |
  * | `bitget`  | `bitget`                   | `place-tpsl-order` `loss_plan`, `clientOid`  | no    | no              |
+ * | `hyperliquid` | `hyperliquid`          | trigger `sl` market, `cloid` (128-bit hex)   | no    | no              |
  *
  * Errors are mapped by ccxt error class (read from the error's prototype chain and `name`, so no
  * `instanceof` against ccxt's classes is needed) and by the venue's own error code where ccxt's

@@ -30,12 +30,6 @@ export interface StopOrderRequest {
    * order, never a second one: that is what makes retries after a timeout safe (I7).
    */
   readonly clientOrderId: string;
-  /**
-   * The last price the registry was fed for `symbol` when it built this request, if any. Venues
-   * whose market orders need a price to bound slippage (Hyperliquid: ccxt computes the limit of a
-   * triggered market order from it) use it; others ignore it. Finite and > 0 when present.
-   */
-  readonly referencePrice?: number;
 }
 
 /** A stop order as the venue knows it. */

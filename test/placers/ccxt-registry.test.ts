@@ -11,6 +11,7 @@ import { scriptedOkx, type OkxVenue } from '../support/ccxt-okx.js';
 import { scriptedKucoinFutures, type KucoinFuturesVenue } from '../support/ccxt-kucoinfutures.js';
 import { scriptedBingx, type BingxVenue } from '../support/ccxt-bingx.js';
 import { scriptedBitget, type BitgetVenue } from '../support/ccxt-bitget.js';
+import { scriptedHyperliquid, type HyperliquidVenue } from '../support/ccxt-hyperliquid.js';
 import { clientOrderIdBase, clientOrderIdFor } from '../../src/domain/client-order-id.js';
 
 const symbol = 'BTC/USDT:USDT';
@@ -24,6 +25,9 @@ const spec = {
   activationPercent: 1,
   tickSize: 0.1,
 };
+
+/** The spec the per-venue tests start from. */
+const baseSpec = spec;
 
 async function runUp(registry: TrailingStopRegistry, venue: ScriptedVenue, prices: readonly number[]) {
   for (const price of prices) {
@@ -90,6 +94,9 @@ describe('TrailingStopRegistry over CcxtOrderPlacer', () => {
 interface VenueCase {
   readonly name: string;
   readonly make: () => { exchange: ConstructorParameters<typeof CcxtOrderPlacer>[0]; venue: ScriptedVenue & { openOrders(): unknown[] } };
+  /** Unified symbol and position size there (default `BTC/USDT:USDT`, 0.01). */
+  readonly symbol?: string;
+  readonly quantity?: number;
   /** The venue symbol its prices are set under. */
   readonly venueSymbol: string;
   /** The trigger price of the one live order, as the venue stores it. */
@@ -132,9 +139,29 @@ const venueCases: VenueCase[] = [
     place: (route) => route === 'POST /api/v2/mix/order/place-tpsl-order',
     cancel: (route) => route === 'POST /api/v2/mix/order/cancel-plan-order',
   },
+  {
+    name: 'hyperliquid',
+    make: scriptedHyperliquid,
+    symbol: 'BTC/USDC:USDC',
+    quantity: 0.2, // Hyperliquid orders must be worth $10
+    venueSymbol: 'BTC',
+    liveTrigger: (venue) => (venue as HyperliquidVenue).openOrders()[0]!.triggerPx,
+    // Every action is POST /exchange: tell placements from cancels by the action's type.
+    place: (route) => route === 'POST /exchange order',
+    cancel: (route) => route === 'POST /exchange cancel' || route === 'POST /exchange cancelByCloid',
+  },
 ];
 
+/** `METHOD path`, plus the action type of a Hyperliquid `/exchange` request. */
+function routeOf(request: ScriptedVenue['requests'][number]): string {
+  const action = (request.params as { action?: { type?: unknown } }).action;
+  return typeof action?.type === 'string' ? `${request.method} ${request.path} ${action.type}` : `${request.method} ${request.path}`;
+}
+
 describe.each(venueCases)('TrailingStopRegistry over CcxtOrderPlacer on $name', (venueCase) => {
+  const symbol = venueCase.symbol ?? 'BTC/USDT:USDT';
+  const quantity = venueCase.quantity ?? 0.01;
+  const spec = { ...baseSpec, symbol, quantity };
   it('each move places the new stop before cancelling the old one, leaving exactly one stop', async () => {
     const { exchange, venue } = venueCase.make();
     const registry = new TrailingStopRegistry({ placer: new CcxtOrderPlacer(exchange, { symbols: [symbol] }), minUpdateIntervalMs: 0 });
@@ -146,7 +173,7 @@ describe.each(venueCases)('TrailingStopRegistry over CcxtOrderPlacer on $name', 
         await registry.onIdle();
       }
       const writes = venue.requests
-        .map((request) => `${request.method} ${request.path}`)
+        .map(routeOf)
         .filter((route) => venueCase.place(route) || venueCase.cancel(route))
         .map((route) => (venueCase.place(route) ? 'place' : 'cancel'));
       expect(writes[0]).toBe('place');
@@ -169,7 +196,7 @@ describe.each(venueCases)('TrailingStopRegistry over CcxtOrderPlacer on $name', 
       const stop = await registry.create(spec);
       const base = clientOrderIdBase('tsr', 'ETH-elsewhere', 'gone-position', placer.capabilities.clientOrderIdMaxLength!);
       const orphan = await placer.placeStop(
-        { symbol, side: 'sell', quantity: 0.01, stopPrice: 90, clientOrderId: clientOrderIdFor(base, 1) },
+        { symbol, side: 'sell', quantity, stopPrice: 90, clientOrderId: clientOrderIdFor(base, 1) },
         { signal: new AbortController().signal },
       );
       expect(venue.openOrders()).toHaveLength(2);

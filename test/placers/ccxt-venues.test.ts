@@ -35,7 +35,7 @@ describe('CcxtOrderPlacer venue profiles', () => {
   });
 
   it('ships one profile per supported ccxt id', () => {
-    expect([...supportedExchangeIds].sort()).toEqual(['binance', 'binanceusdm', 'bingx', 'bitget', 'bybit', 'kucoinfutures', 'okx'].sort());
+    expect([...supportedExchangeIds].sort()).toEqual(['binance', 'binanceusdm', 'bingx', 'bitget', 'bybit', 'hyperliquid', 'kucoinfutures', 'okx'].sort());
     for (const profile of Object.values(venueProfiles)) expect(profile.exchangeIds.length).toBeGreaterThan(0);
   });
 

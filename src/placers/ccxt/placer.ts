@@ -164,7 +164,6 @@ export class CcxtOrderPlacer implements OrderPlacer {
   async placeStop(request: StopOrderRequest, options: PlacerCallOptions): Promise<StopOrder> {
     this.#validateOrder('placeStop', request);
     requirePositive('stopPrice', request.stopPrice);
-    if (request.referencePrice !== undefined) requirePositive('referencePrice', request.referencePrice);
     return this.#call('placeStop', options, request, async () => {
       await this.#ensureMarkets();
       const exchange = this.#exchange;
@@ -177,7 +176,6 @@ export class CcxtOrderPlacer implements OrderPlacer {
         stopPrice,
         clientOrderId: this.#profile.clientOrderIds.encode(request.clientOrderId),
         hedged,
-        referencePrice: request.referencePrice,
       });
       try {
         const order = await exchange.createOrder(request.symbol, call.type, request.side, Number(amount), call.price, {

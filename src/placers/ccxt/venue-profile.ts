@@ -26,15 +26,13 @@ export interface VenueStop {
   readonly clientOrderId: string;
   /** The account is in hedge mode. */
   readonly hedged: boolean;
-  /** The last price the registry saw for the symbol, when it knew one (`StopOrderRequest.referencePrice`). */
-  readonly referencePrice: number | undefined;
 }
 
 /** The `createOrder` call that places one stop: `createOrder(symbol, type, side, amount, price, params)`. */
 export interface VenueStopCall {
   /** ccxt order type, normally `market`. */
   readonly type: string;
-  /** ccxt `price` argument (Hyperliquid: the reference price its market orders need). */
+  /** ccxt `price` argument (Hyperliquid: the price ccxt bounds a triggered market order's slippage from). */
   readonly price?: number;
   /** ccxt parameters that select the venue's conditional-order service, trigger and client id. */
   readonly params: Readonly<Record<string, unknown>>;

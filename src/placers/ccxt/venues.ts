@@ -8,6 +8,7 @@ import { binanceProfile } from './venues/binance.js';
 import { bingxProfile } from './venues/bingx.js';
 import { bitgetProfile } from './venues/bitget.js';
 import { bybitProfile } from './venues/bybit.js';
+import { hyperliquidProfile } from './venues/hyperliquid.js';
 import { kucoinFuturesProfile } from './venues/kucoinfutures.js';
 import { okxProfile } from './venues/okx.js';
 
@@ -26,6 +27,7 @@ export const venueProfiles = {
   kucoinfutures: kucoinFuturesProfile,
   bingx: bingxProfile,
   bitget: bitgetProfile,
+  hyperliquid: hyperliquidProfile,
 } as const satisfies Readonly<Record<string, VenueProfile>>;
 
 /**
