@@ -53,7 +53,8 @@ export interface CampaignRegistry {
   close(): Promise<void>;
   onIdle(): Promise<void>;
   get(key: string): CampaignStop | undefined;
-  on(event: 'error', listener: (error: TrailingStopError, context: ErrorContext) => void): unknown;
+  /** `error` events: `(error, context)`, or one `{ error, key, operation }` payload. */
+  on(event: 'error', listener: (...args: never[]) => void): unknown;
 }
 
 /** The ports one registry incarnation gets. */
@@ -154,7 +155,12 @@ export class Incarnation {
       owner: slot.owner,
       random: seededRandom(slot.index * 1_000 + number),
     });
-    this.registry.on('error', (error, context) => this.errors.push({ error, context }));
+    this.registry.on('error', ((first: unknown, second?: unknown) => {
+      // Either event shape: (error, context) or one payload carrying both.
+      const error = (first instanceof Error ? first : (first as { error: TrailingStopError }).error) as TrailingStopError;
+      const context = (second ?? first) as ErrorContext;
+      this.errors.push({ error, context });
+    }) as (...args: never[]) => void);
   }
 
   /** True once crashed. */
