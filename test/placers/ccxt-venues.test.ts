@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CcxtOrderPlacer, supportedExchangeIds, venueProfiles, verifiedCcxtVersions } from '../../src/placers/ccxt.js';
 import type { Logger } from '../../src/ports/logger.js';
 import { scriptedOkx } from '../support/ccxt-okx.js';
-import { testCredentials } from '../support/scripted-venue.js';
+import { scriptedBinanceUsdm, testCredentials } from '../support/scripted-venue.js';
 
 const call = () => ({ signal: new AbortController().signal });
 
@@ -65,6 +65,13 @@ describe('CcxtOrderPlacer venue profiles', () => {
       expect(() => new CcxtOrderPlacer(old, { ccxtVersionCheck: 'refuse' })).toThrow(TypeError);
     }
     expect(() => new CcxtOrderPlacer(exchange, { ccxtVersionCheck: 'never' as never })).toThrow(/ccxtVersionCheck/);
+  });
+
+  it("declares the profile's documented request limit as capabilities.rateLimit, none where the profile has none", () => {
+    const binance = new CcxtOrderPlacer(scriptedBinanceUsdm().exchange);
+    expect(binance.capabilities.rateLimit).toEqual(venueProfiles.binance.rateLimit);
+    expect(binance.capabilities.rateLimit).toEqual({ requests: 200, intervalMs: 10_000 });
+    expect(new CcxtOrderPlacer(scriptedOkx().exchange).capabilities.rateLimit).toBeUndefined();
   });
 
   it('refuses a clientOrderIdMaxLength beyond what the venue form allows', () => {

@@ -64,6 +64,7 @@ export function configure(exchange: CcxtExchangeLike, options: CcxtOrderPlacerOp
   const nativeTrailing = profile.nativeTrailing !== undefined && exchange.has['createTrailingPercentOrder'] === true;
   const capabilities: PlacerCapabilities = {
     clientOrderIdMaxLength: maxLength,
+    ...(profile.rateLimit === undefined ? {} : { rateLimit: profile.rateLimit }),
     ...(nativeTrailing && trailingLimits ? { trailingCallbackPercent: { ...trailingLimits } } : {}),
   };
 

@@ -4,7 +4,7 @@
  * profiles (see `venues.ts`) and refuses an exchange it has none for; pass your own profile through
  * `CcxtOrderPlacerOptions.profile` to use another venue, and run `describeOrderPlacer` on it.
  */
-import type { StopOrder } from '../../ports/order-placer.js';
+import type { PlacerCapabilities, StopOrder } from '../../ports/order-placer.js';
 import type { ClientOrderIdCodec } from './client-order-ids.js';
 import type { CcxtOrderLike } from './exchange.js';
 
@@ -136,4 +136,9 @@ export interface VenueProfile {
   errorCodeOf?(message: string): string | undefined;
   /** Venue error codes where ccxt's error class is too coarse or wrong. */
   readonly codes: VenueErrorCodes;
+  /**
+   * The venue's documented default request limit, declared as `capabilities.rateLimit` (the
+   * registry's default order budget). Absent: none declared.
+   */
+  readonly rateLimit?: PlacerCapabilities['rateLimit'];
 }

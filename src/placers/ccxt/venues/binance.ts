@@ -15,6 +15,7 @@
  * @see https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code
  */
 import { sameIds } from '../client-order-ids.js';
+import { binanceUsdmRateLimit } from '../rate-limits.js';
 import type { VenueProfile } from '../venue-profile.js';
 
 /** The Binance USDⓈ-M profile. */
@@ -42,4 +43,5 @@ export const binanceProfile: VenueProfile = {
     rateLimited: ['-1003'],
     unknownOutcome: ['-1007'],
   },
+  rateLimit: binanceUsdmRateLimit,
 };

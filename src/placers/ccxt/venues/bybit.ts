@@ -14,6 +14,7 @@
  * @see https://bybit-exchange.github.io/docs/v5/error
  */
 import { sameIds } from '../client-order-ids.js';
+import { bybitRateLimit } from '../rate-limits.js';
 import type { VenueProfile } from '../venue-profile.js';
 
 /** The Bybit v5 linear profile. */
@@ -42,4 +43,5 @@ export const bybitProfile: VenueProfile = {
     rateLimited: ['10006'],
     unknownOutcome: ['10016', '5004'],
   },
+  rateLimit: bybitRateLimit,
 };
