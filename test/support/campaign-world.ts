@@ -54,7 +54,7 @@ export interface CampaignRegistry {
   onIdle(): Promise<void>;
   get(key: string): CampaignStop | undefined;
   /** `error` events: `(error, context)`, or one `{ error, key, operation }` payload. */
-  on(event: 'error', listener: (...args: never[]) => void): unknown;
+  on(event: 'error', listener: (...args: unknown[]) => void): unknown;
 }
 
 /** The ports one registry incarnation gets. */
@@ -160,7 +160,7 @@ export class Incarnation {
       const error = (first instanceof Error ? first : (first as { error: TrailingStopError }).error) as TrailingStopError;
       const context = (second ?? first) as ErrorContext;
       this.errors.push({ error, context });
-    }) as (...args: never[]) => void);
+    }) as (...args: unknown[]) => void);
   }
 
   /** True once crashed. */
