@@ -19,6 +19,8 @@
  * | `bitget`  | `bitget`                   | `place-tpsl-order` `loss_plan`, `clientOid`  | no    | no              |
  * | `hyperliquid` | `hyperliquid`          | trigger `sl` market, `cloid` (128-bit hex)   | no    | no              |
  *
+ * Refused with the reason (`unsupportedVenues`): `gate`, whose price-triggered orders carry no
+ * client order id. *
  * Errors are mapped by ccxt error class (read from the error's prototype chain and `name`, so no
  * `instanceof` against ccxt's classes is needed) and by the venue's own error code where ccxt's
  * class is too coarse. Every error this adapter creates carries a sanitized copy of the ccxt error
@@ -31,5 +33,5 @@ export type { CcxtExchangeLike, CcxtMarketLike, CcxtOrderLike } from './ccxt/exc
 export type { CcxtOrderPlacerOptions } from './ccxt/options.js';
 export { SanitizedCcxtError } from './ccxt/errors.js';
 export type { TriggerPriceType, VenueErrorCodes, VenueLookup, VenueProfile, VenueStop, VenueStopCall } from './ccxt/venue-profile.js';
-export { supportedExchangeIds, venueProfiles, verifiedCcxtVersions } from './ccxt/venues.js';
+export { supportedExchangeIds, unsupportedVenues, venueProfiles, verifiedCcxtVersions } from './ccxt/venues.js';
 export { alphanumericIds, hexIds, lowercaseIds, sameIds, type ClientOrderIdCodec } from './ccxt/client-order-ids.js';

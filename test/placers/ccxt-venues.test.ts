@@ -3,9 +3,9 @@
  * refusal for an exchange without one (no silent generic fallback), a profile of one's own, and
  * the ccxt version check (a warning by default, a refusal on request).
  */
-import { kraken } from 'ccxt';
+import { gate, gateeu, kraken } from 'ccxt';
 import { describe, expect, it } from 'vitest';
-import { CcxtOrderPlacer, supportedExchangeIds, venueProfiles, verifiedCcxtVersions } from '../../src/placers/ccxt.js';
+import { CcxtOrderPlacer, supportedExchangeIds, unsupportedVenues, venueProfiles, verifiedCcxtVersions } from '../../src/placers/ccxt.js';
 import type { Logger } from '../../src/ports/logger.js';
 import { scriptedOkx } from '../support/ccxt-okx.js';
 import { scriptedBinanceUsdm, testCredentials } from '../support/scripted-venue.js';
@@ -32,6 +32,13 @@ describe('CcxtOrderPlacer venue profiles', () => {
     expect(message).toMatch(/\{ profile \}/);
     expect(message).toContain('VenueProfile');
     expect(message).not.toContain(testCredentials.apiKey);
+  });
+
+  it("refuses Gate with the reason: its price-triggered orders carry no client order id", () => {
+    for (const exchange of [new gate({ apiKey: testCredentials.apiKey, secret: testCredentials.secret }), new gateeu({})]) {
+      expect(() => new CcxtOrderPlacer(exchange)).toThrow(/does not support ccxt exchange 'gate(eu)?'.*carry no client order id/);
+    }
+    expect(unsupportedVenues['gate']).toContain('initial.text');
   });
 
   it('ships one profile per supported ccxt id', () => {

@@ -36,6 +36,17 @@ export const venueProfiles = {
  */
 export const verifiedCcxtVersions = { min: '4.5.83', below: '4.6.0' } as const;
 
+/**
+ * Venues the adapter refuses even though ccxt supports them, with the reason: a profile cannot
+ * keep a stop correct there. Passing a profile of one's own still works (at one's own risk).
+ */
+export const unsupportedVenues: Readonly<Record<string, string>> = {
+  gate:
+    "Gate's price-triggered futures orders (POST /futures/{settle}/price_orders) carry no client order id: `initial.text` is the " +
+    'order source (web, api, app), so a retried placement cannot be deduplicated, findStop cannot find an order whose answer was lost, ' +
+    "and the orphan sweep cannot recognise this registry's orders (see FuturesInitialOrder in Gate's API v4 reference)",
+};
+
 /** Every ccxt exchange id a shipped profile is for. */
 export const supportedExchangeIds: readonly string[] = Object.values(venueProfiles).flatMap((profile) => profile.exchangeIds);
 
@@ -48,6 +59,12 @@ export const supportedExchangeIds: readonly string[] = Object.values(venueProfil
 export function profileFor(exchangeId: string, own: VenueProfile | undefined): VenueProfile {
   if (own !== undefined) return own;
   const profile = Object.values(venueProfiles).find((candidate: VenueProfile) => candidate.exchangeIds.includes(exchangeId));
+  const reason = exchangeId === 'gateeu' ? unsupportedVenues['gate'] : unsupportedVenues[exchangeId];
+  if (profile === undefined && reason !== undefined) {
+    throw new TypeError(
+      `CcxtOrderPlacer does not support ccxt exchange '${exchangeId}': ${reason}. Supported: ${supportedExchangeIds.join(', ')}.`,
+    );
+  }
   if (profile === undefined) {
     throw new TypeError(
       `CcxtOrderPlacer has no verified venue profile for ccxt exchange '${exchangeId}'. Supported: ${supportedExchangeIds.join(', ')}. ` +
