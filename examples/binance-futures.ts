@@ -86,12 +86,12 @@ async function main(): Promise<void> {
   const placer = new CcxtOrderPlacer(exchange, { triggerPriceType: 'mark', symbols: [symbol], logger });
   const registry = new TrailingStopRegistry({ placer, logger });
 
-  registry.on('created', (stop) => console.log(`created: stop ${stop.stopPrice} for ${stop.key}, activation at ${stop.activationPrice}`));
-  registry.on('activated', (stop) => console.log(`activated at best price; trailing ${stop.key}`));
+  registry.on('created', ({ stop }) => console.log(`created: stop ${stop.stopPrice} for ${stop.key}, activation at ${stop.activationPrice}`));
+  registry.on('activated', ({ stop }) => console.log(`activated at best price; trailing ${stop.key}`));
   registry.on('stopMoved', (event) => console.log(`stop moved ${event.previousStopPrice} -> ${event.stopPrice}`));
-  registry.on('stopSynced', (_stop, order) => console.log(`exchange holds order ${order.id} at ${order.stopPrice}`));
+  registry.on('stopSynced', ({ order }) => console.log(`exchange holds order ${order.id} at ${order.stopPrice}`));
   registry.on('failed', (event) => console.error(`NOT PROTECTED as intended: ${event.error.message}`));
-  registry.on('error', (error, context) => console.error(`${context.operation}: ${error.message}`));
+  registry.on('error', ({ error, operation }) => console.error(`${operation}: ${error.message}`));
 
   let running = true;
   const stop = async (code: number) => {

@@ -71,8 +71,8 @@ console.log(`  speed-up                ${(serialMs / wallMs).toFixed(1)}x\n`);
 console.log('Part 2 - trailing: three positions ride a price path\n');
 const riders = ['COIN01USDT', 'COIN02USDT', 'COIN03USDT'];
 const stops = riders.map((symbol) => registry.get(symbol)!);
-registry.on('activated', (stop) => console.log(`  ${stop.symbol}  activated at best ${stop.bestPrice}, stop ${stop.stopPrice}`));
-registry.on('stopSynced', (stop, order) => console.log(`  ${stop.symbol}  venue stop moved to ${order.stopPrice} (${order.clientOrderId})`));
+registry.on('activated', ({ stop }) => console.log(`  ${stop.symbol}  activated at best ${stop.bestPrice}, stop ${stop.stopPrice}`));
+registry.on('stopSynced', ({ stop, order }) => console.log(`  ${stop.symbol}  venue stop moved to ${order.stopPrice} (${order.clientOrderId})`));
 registry.on('triggered', (event) =>
   console.log(`  ${event.stop.symbol}  TRIGGERED at ${event.price} (stop ${event.stop.stopPrice}, reason ${event.reason})`),
 );

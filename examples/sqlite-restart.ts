@@ -32,7 +32,7 @@ function startBot(): { registry: TrailingStopRegistry; stop: () => Promise<void>
   const registry = new TrailingStopRegistry({ placer: exchange, store, owner: 'bot-1', callbackPercent: 1 });
   registry.on('reconciled', (event) => console.log(`  reconciled ${event.action.padEnd(15)} ${event.key ?? '(no record)'}: ${event.detail}`));
   registry.on('triggered', (event) => console.log(`  triggered       ${event.stop.key} at ${event.price} (${event.reason})`));
-  registry.on('error', (error, context) => console.log(`  error           ${context.key ?? ''} ${error.message}`));
+  registry.on('error', ({ error, key }) => console.log(`  error           ${key ?? ''} ${error.message}`));
   return {
     registry,
     stop: async () => {

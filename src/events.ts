@@ -12,6 +12,28 @@ export type RemovalReason = string;
 /** Why a stop triggered: the venue stop was crossed (`stop`), or the price gapped past a stop the venue did not have yet (`gap`). */
 export type TriggerReason = 'stop' | 'gap';
 
+/** Payload of `created`, `activated` and `breakeven`: the stop at that moment. */
+export interface StopEvent {
+  /** The stop. */
+  readonly stop: TrailingStopSnapshot;
+}
+
+/** Payload of `removed`. */
+export interface RemovedEvent {
+  /** The stop, state `closed`. */
+  readonly stop: TrailingStopSnapshot;
+  /** Why: the caller's `reason` (default `removed`), `replaced`, `removed-elsewhere` or `released`. */
+  readonly reason: RemovalReason;
+}
+
+/** Payload of `stopSynced`: the venue confirmed the stop's order at a price. */
+export interface StopSyncedEvent {
+  /** The stop. */
+  readonly stop: TrailingStopSnapshot;
+  /** The order the venue holds now. */
+  readonly order: StopOrder;
+}
+
 /** Payload of `stopMoved`. */
 export interface StopMovedEvent {
   /** The stop after the move. */
@@ -87,7 +109,7 @@ export interface CompensatedEvent {
   readonly reason: 'race-lost' | 'late-answer' | 'removed' | 'moved';
 }
 
-/** Payload of `error`. */
+/** What the registry was doing when something failed. */
 export interface ErrorContext {
   /** Key concerned, when there is one. */
   readonly key?: string;
@@ -96,6 +118,12 @@ export interface ErrorContext {
    * race, a removal meanwhile) that failed every retry; reconciliation sweeps it later.
    */
   readonly operation: 'create' | 'sync' | 'remove' | 'trigger' | 'reconcile' | 'compensate' | 'watch';
+}
+
+/** Payload of `error`: the failure, and what the registry was doing. */
+export interface ErrorEvent extends ErrorContext {
+  /** What went wrong (the caller's promise, if any, rejects with it too). */
+  readonly error: TrailingStopError;
 }
 
 /** Payload of `failed`. */
@@ -134,23 +162,23 @@ export interface ReconcileEvent {
 /** Every event of {@link TrailingStopRegistry}, name to listener arguments. */
 export interface RegistryEvents {
   /** A stop was created by this registry (or adopted from another registry's record). */
-  created: [stop: TrailingStopSnapshot];
+  created: [event: StopEvent];
   /** A stop was removed. */
-  removed: [stop: TrailingStopSnapshot, reason: RemovalReason];
+  removed: [event: RemovedEvent];
   /** This registry lost a double-check race; its order (if any) is being cancelled. */
   raceLost: [event: RaceLostEvent];
   /** An order this registry placed was cancelled so it cannot become an orphan. */
   compensated: [event: CompensatedEvent];
   /** Something failed. The promise concerned (if any) rejects as well (I6). */
-  error: [error: TrailingStopError, context: ErrorContext];
+  error: [event: ErrorEvent];
   /** The activation price was reached; trailing starts. */
-  activated: [stop: TrailingStopSnapshot];
+  activated: [event: StopEvent];
   /** The stop moved (tightened), once per move. */
   stopMoved: [event: StopMovedEvent];
   /** The venue confirmed a stop order at a price. */
-  stopSynced: [stop: TrailingStopSnapshot, order: StopOrder];
+  stopSynced: [event: StopSyncedEvent];
   /** The stop moved to breakeven. */
-  breakeven: [stop: TrailingStopSnapshot];
+  breakeven: [event: StopEvent];
   /** The stop triggered: the venue filled it, or (see {@link TriggeredEvent.source}) the price crossed it. */
   triggered: [event: TriggeredEvent];
   /** The venue filled part of the stop order; the stop keeps protecting the rest. */

@@ -7,8 +7,10 @@
  *
  * - `filled`: the position is flat: the stop triggered (source `venue`), nothing of it is left;
  * - `partially-filled` of the current order: the stop protects the rest;
- * - `cancelled` / `expired` / `rejected` of the current order, not by this registry: the order was
- *   lost (placed again, or released: `onExternalCancel`); the registry's own cancels change nothing.
+ * - `cancelled` / `expired` / `rejected` of the current order, not by this registry: after a short
+ *   grace the record is read again (another registry may have removed or moved the stop: then that
+ *   is taken in); otherwise the order was lost (placed again, or released: `onExternalCancel`).
+ *   The registry's own cancels change nothing.
  */
 import type { OrderUpdate } from '../ports/order-placer.js';
 import type { Clock } from '../ports/clock.js';
@@ -21,6 +23,8 @@ import type { StopBook } from '../stop/stop-book.js';
 import type { StopEntry } from '../stop/stop-entry.js';
 import type { Reporter } from './reporter.js';
 import type { StopEndings } from './stop-endings.js';
+import type { RecordWriter } from './record-writer.js';
+import type { WorkTracker } from './work-tracker.js';
 
 /** What the order updates need. */
 export interface OrderUpdatesOptions {
@@ -33,6 +37,10 @@ export interface OrderUpdatesOptions {
   readonly onExternalCancel: 'replace' | 'release';
   /** First wait before resubscribing a broken stream, in ms (doubling up to 60 times it). */
   readonly resubscribeMs: number;
+  readonly writer: RecordWriter;
+  readonly work: WorkTracker;
+  /** How long a cancel by someone else is given to show in the store (another registry's), in ms. */
+  readonly graceMs: number;
 }
 
 const statuses = new Set(['open', 'partially-filled', 'filled', 'cancelled', 'expired', 'rejected']);
@@ -73,12 +81,34 @@ export class OrderUpdates {
       case 'cancelled':
       case 'expired':
       case 'rejected':
-        if (current && !entry.retiring && !gateway.cancelledHere(update.clientOrderId)) endings.orderLost(entry, update.status, onExternalCancel);
+        if (current && !entry.retiring && !gateway.cancelledHere(update.clientOrderId)) this.#lost(entry, update.status, onExternalCancel);
         break;
       default:
         break;
     }
     return true;
+  }
+
+  /**
+   * The current order left the venue, not by this registry's doing: another registry may have
+   * removed or moved the stop (its record says so after a short grace), else the order was lost.
+   */
+  #lost(entry: StopEntry, status: 'cancelled' | 'expired' | 'rejected', action: 'replace' | 'release'): void {
+    const { writer, endings, work, clock, graceMs } = this.#options;
+    const order = entry.order!;
+    work.track(
+      (async () => {
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, graceMs));
+        if (entry.order?.id !== order.id || !entry.live) return;
+        if ((await writer.refresh(entry)) === 'gone') {
+          endings.removedElsewhere(entry, null);
+          return;
+        }
+        if (entry.order?.id === order.id && entry.live) endings.orderLost(entry, status, action);
+      })().catch((error: unknown) => {
+        if (error instanceof TrailingStopError) this.#options.reporter.error(error, { operation: 'sync', key: entry.key });
+      }),
+    );
   }
 
   /** Subscribes to the placer's order stream once (no-op without `watchOrders`, or when subscribed). */
@@ -134,13 +164,14 @@ export class OrderUpdates {
   #seen(entry: StopEntry, update: OrderUpdate): boolean {
     const applied = (entry.appliedUpdates ??= new Map());
     const previous = applied.get(update.clientOrderId);
-    const timestamp = update.timestamp ?? Number.NEGATIVE_INFINITY;
     const filled = update.filledQuantity ?? 0;
     if (previous !== undefined) {
-      if (timestamp < previous.timestamp) return true;
+      // Only two timestamped updates are ordered; one without a timestamp is never "older".
+      if (update.timestamp !== undefined && update.timestamp < previous.timestamp) return true;
       if (previous.status === update.status && previous.filled === filled) return true;
     }
-    applied.set(update.clientOrderId, { timestamp: Math.max(timestamp, previous?.timestamp ?? timestamp), status: update.status, filled });
+    const timestamp = Math.max(update.timestamp ?? Number.NEGATIVE_INFINITY, previous?.timestamp ?? Number.NEGATIVE_INFINITY);
+    applied.set(update.clientOrderId, { timestamp, status: update.status, filled });
     return false;
   }
 }

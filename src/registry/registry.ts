@@ -152,6 +152,9 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       clock,
       onExternalCancel: resolved.onExternalCancel,
       resubscribeMs: resolved.retry.baseDelayMs || 250,
+      writer,
+      work,
+      graceMs: resolved.confirmTriggerMs,
     });
     this.#updates = updates;
     const confirmation = new TriggerConfirmation({

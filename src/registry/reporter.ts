@@ -33,7 +33,7 @@ export class Reporter {
 
   /** Emits an event whose payload is the stop's snapshot, building the snapshot only for listeners. */
   stop(name: 'created' | 'activated' | 'breakeven', entry: StopEntry): void {
-    if (this.listening(name)) this.events.emit(name, entry.snapshot());
+    if (this.listening(name)) this.events.emit(name, { stop: entry.snapshot() });
   }
 
   /** An order nothing may keep was cancelled. */
@@ -46,6 +46,6 @@ export class Reporter {
   error(error: TrailingStopError, context: ErrorContext): void {
     this.logger.warn(error.message, { code: error.code, key: context.key, operation: context.operation });
     // eventemitter3 drops an unheard `error`; the caller's promise carries it too (I6).
-    this.events.emit('error', error, context);
+    this.events.emit('error', { error, ...context });
   }
 }

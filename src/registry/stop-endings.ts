@@ -225,7 +225,7 @@ export class StopEndings implements SyncOutcomes {
     entry.close();
     if (orphan !== null) void writer.compensate(entry.key, orphan, 'removed');
     reporter.counters.removed++;
-    reporter.events.emit('removed', entry.snapshot(), 'removed-elsewhere');
+    reporter.events.emit('removed', { stop: entry.snapshot(), reason: 'removed-elsewhere' });
   }
 
   /** Removes the stop for `key` here: waits for a creation in flight, then retires it (or its stored record). */
@@ -253,7 +253,7 @@ export class StopEndings implements SyncOutcomes {
       if (order !== undefined && order !== null) await gateway.cancelStop(order, key);
       await writer.deleteRecord(key, record);
       reporter.counters.removed++;
-      reporter.events.emit('removed', snapshotOfRecord(record, 'closed'), reason);
+      reporter.events.emit('removed', { stop: snapshotOfRecord(record, 'closed'), reason });
       return true;
     } catch (error) {
       if (error instanceof TrailingStopError) reporter.error(error, { operation: 'remove', key });
@@ -287,13 +287,13 @@ export class StopEndings implements SyncOutcomes {
     book.forget(entry);
     entry.close();
     reporter.counters.removed++;
-    reporter.events.emit('removed', entry.snapshot(), reason);
+    reporter.events.emit('removed', { stop: entry.snapshot(), reason });
   }
 
   /** The venue confirmed `order`. */
   synced(entry: StopEntry, order: StopOrder): void {
     const reporter = this.#options.reporter;
-    if (reporter.listening('stopSynced')) reporter.events.emit('stopSynced', entry.snapshot(), order);
+    if (reporter.listening('stopSynced')) reporter.events.emit('stopSynced', { stop: entry.snapshot(), order });
   }
 
   /** A store write failed after the venue changed: reported, and owed (retried until the store takes it). */

@@ -175,8 +175,8 @@ describe('exchange sync', () => {
     await vi.advanceTimersByTimeAsync(10);
     await registry.onIdle();
     expect(stop.state).toBe('triggered');
-    // The venue filled its stop at 108.9: that is the price reported, with the venue as the source.
-    expect(events.find((event) => event.name === 'triggered')!.args[0]).toMatchObject({ reason: 'stop', price: 108.9, closedByMarket: false, source: 'venue' });
+    // The venue filled its stop at the price that crossed it: that is the price reported, with the venue as the source.
+    expect(events.find((event) => event.name === 'triggered')!.args[0]).toMatchObject({ reason: 'stop', price: 108, closedByMarket: false, source: 'venue' });
     expect(exchange.liveOrders()).toHaveLength(0);
     expect((await registry.remove('BTCUSDT'))).toBe(true);
   });
@@ -223,7 +223,7 @@ describe('exchange sync', () => {
       [99, 99.99, false],
       [99.99, 100.98, false],
     ]);
-    const synced = events.filter((event) => event.name === 'stopSynced').map((event) => (event.args[1] as StopOrder).stopPrice);
+    const synced = events.filter((event) => event.name === 'stopSynced').map((event) => (event.args[0] as { order: StopOrder }).order.stopPrice);
     expect(synced.at(-1)).toBe(100.98);
   });
 

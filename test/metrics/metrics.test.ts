@@ -50,7 +50,9 @@ describe('registerTrailingStopMetrics with prom-client', () => {
     failPlacement = false;
     registry.updatePrice('ETHUSDT', 110);
     await registry.onIdle();
+    exchange.setPrice('BTCUSDT', 90); // the venue fills the stop, and says so on its order stream
     registry.updatePrice('BTCUSDT', 90);
+    await new Promise((resolve) => setImmediate(resolve)); // the stream's update arrives
     await registry.onIdle();
 
     const stats = registry.stats;

@@ -117,7 +117,7 @@ const placer: OrderPlacer = new PaperExchange();
 const registry = new TrailingStopRegistry({ placer, callbackPercent: 1 });
 const spec: CreateStopSpec = { symbol: 'X', side: 'short', entryPrice: 1, quantity: 1 };
 registry.on('triggered', (event) => { const reason: 'stop' | 'gap' = event.reason; void reason; });
-registry.on('created', (stop: TrailingStopSnapshot) => void stop.key);
+registry.on('created', ({ stop }: { stop: TrailingStopSnapshot }) => void stop.key);
 void registry.create(spec).catch((error: unknown) => error instanceof ValidationError && error.field);
 export type Stores = [StateStore, typeof SqliteStateStore, typeof PostgresStateStore, typeof CcxtOrderPlacer, typeof describeStateStore, typeof describeOrderPlacer];
 `,

@@ -13,7 +13,7 @@ describe('remove()', () => {
     expect(registry.has('BTCUSDT')).toBe(false);
     expect(stop.state).toBe('closed');
     const removed = events.find((event) => event.name === 'removed')!;
-    expect(removed.args[1]).toBe('position closed');
+    expect((removed.args[0] as { reason: string }).reason).toBe('position closed');
     expect(registry.stats.removed).toBe(1);
   });
 

@@ -106,7 +106,7 @@ describe('handleOrderUpdate', () => {
   });
 
   it('a cancel by hand is repaired at once under a fresh client order id', async () => {
-    const { registry, exchange } = makeRegistry();
+    const { registry, exchange } = makeRegistry({ confirmTriggerMs: 5 });
     const events = recordAll(registry);
     const stop = await registry.create(longSpec());
     const order = stop.order!;
@@ -121,7 +121,7 @@ describe('handleOrderUpdate', () => {
   });
 
   it("with onExternalCancel 'release' a cancel by hand removes the stop", async () => {
-    const { registry, exchange, store } = makeRegistry({ onExternalCancel: 'release' });
+    const { registry, exchange, store } = makeRegistry({ onExternalCancel: 'release', confirmTriggerMs: 5 });
     const events = recordAll(registry);
     const stop = await registry.create(longSpec());
     exchange.cancelByHand(stop.order!.id);
@@ -130,7 +130,7 @@ describe('handleOrderUpdate', () => {
     expect(registry.has('BTCUSDT')).toBe(false);
     expect(await store.load('BTCUSDT')).toBeUndefined();
     expect(exchange.liveOrders()).toHaveLength(0);
-    expect(events.find((event) => event.name === 'removed')?.args[1]).toBe('released');
+    expect(events.find((event) => event.name === 'removed')?.args[0]).toMatchObject({ reason: 'released' });
   });
 
   it("the registry's own cancels (the old half of a move) change nothing", async () => {
@@ -194,7 +194,8 @@ describe('triggers confirmed by the venue', () => {
 
   it('a placer that can neither stream nor look orders up keeps the price trigger (source price)', async () => {
     const venue = new PaperExchange({ find: false });
-    const registry = new TrailingStopRegistry({ placer: venue });
+    const placer: OrderPlacer = { placeStop: (request, options) => venue.placeStop(request, options), cancelStop: (order, options) => venue.cancelStop(order, options) };
+    const registry = new TrailingStopRegistry({ placer });
     const events = recordAll(registry);
     const stop = await registry.create(longSpec());
     registry.updatePrice('BTCUSDT', 97);
@@ -251,7 +252,7 @@ describe('restarts and reconciliation that keep going', () => {
     };
     const restarted = new TrailingStopRegistry({ placer, store, timeoutMs: 100, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
     const errors: unknown[] = [];
-    restarted.on('error', (error) => errors.push(error));
+    restarted.on('error', ({ error }) => errors.push(error));
     const restoring = restarted.restore();
     await vi.advanceTimersByTimeAsync(1_000);
     const report = await restoring;
@@ -266,7 +267,7 @@ describe('restarts and reconciliation that keep going', () => {
     const store = new MemoryStateStore();
     const { registry } = makeRegistry({ store });
     const errors: unknown[] = [];
-    registry.on('error', (error) => errors.push(error));
+    registry.on('error', ({ error }) => errors.push(error));
     vi.spyOn(store, 'list').mockRejectedValueOnce(new Error('disk gone'));
     await expect(registry.reconcile()).rejects.toThrow();
     expect(errors).toHaveLength(1);

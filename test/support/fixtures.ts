@@ -65,7 +65,7 @@ export function listen(registry: TrailingStopRegistry): {
   const errors: Error[] = [];
   registry.on('reconciled', (event) => reconciled.push(event));
   registry.on('corruptRecord', (event) => corrupt.push(event));
-  registry.on('error', (error) => errors.push(error));
+  registry.on('error', ({ error }) => errors.push(error));
   return { reconciled, corrupt, errors, actions: () => reconciled.map((event) => `${event.action}:${event.key ?? '*'}`).sort() };
 }
 
@@ -110,7 +110,8 @@ export function useRecoveryWorld(leaseMs: number): {
   const registries: TrailingStopRegistry[] = [];
   beforeEach(() => {
     world.clock = new ManualClock();
-    world.venue = new PaperExchange();
+    // Recovery is what a registry does about what it missed: the venue holds its order stream back.
+    world.venue = new PaperExchange({ orderUpdates: 'manual' });
     world.store = new MemoryStateStore();
   });
   afterEach(async () => {
