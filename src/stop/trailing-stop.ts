@@ -56,6 +56,10 @@ export interface StopSource {
   readonly parameters: { readonly mode: StopMode; readonly activationPrice: number };
   /** Where the stop is now; NaN before there is one. */
   readonly stopPrice: number;
+  /** Best price seen; NaN before any. */
+  readonly bestPrice: number;
+  /** True once trailing started. */
+  readonly activated: boolean;
   readonly order: StopOrder | null;
   readonly version: number;
   readonly createdAt: number;
@@ -112,6 +116,19 @@ export class TrailingStop {
   /** Price at which trailing starts. */
   get activationPrice(): number {
     return this.#entry.parameters.activationPrice;
+  }
+  /** True once trailing started. */
+  get activated(): boolean {
+    return this.#entry.activated;
+  }
+  /** Best price seen (peak for a long, trough for a short); `null` before any. */
+  get bestPrice(): number | null {
+    const price = this.#entry.bestPrice;
+    return price === price ? price : null;
+  }
+  /** Where the venue's order is; `null` when there is none. */
+  get exchangeStopPrice(): number | null {
+    return this.#entry.order === null ? null : this.#entry.order.stopPrice;
   }
   /** The venue order (`id`, `clientOrderId`, ...), `null` when none. */
   get order(): StopOrder | null {
