@@ -119,7 +119,7 @@ export class Reconciler {
       if (problem !== undefined) {
         const key = readableKey(record);
         corrupt.push({ key, reason: problem });
-        logger.warn('Skipping a corrupt record', { key, reason: problem });
+        logger.error('Skipping a corrupt record', { key, reason: problem });
         reports.corrupt({ key, reason: problem });
         continue;
       }

@@ -119,7 +119,7 @@ export class RecordWriter implements StopPersistence {
         await gateway.cancelStop(order, key);
         reporter.compensated(key, order, reason);
       },
-      (error, tries) => reporter.logger.warn('An owed cancel failed again', { key, order: order.id, tries, message: String(error) }),
+      (error, tries) => reporter.logger.error('An owed cancel failed again; an order nothing may keep is still live', { key, order: order.id, tries, message: String(error) }),
     );
   }
 

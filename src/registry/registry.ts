@@ -183,7 +183,8 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       endings,
       reports: {
         reconciled: (event) => {
-          logger.info('Reconciled', { key: event.key, action: event.action, detail: event.detail });
+          const level = event.action === 'mismatch' || event.action === 'gap' ? 'error' : event.action === 'replaced' || event.action === 'orphanCancelled' ? 'warn' : 'info';
+          logger[level]('Reconciled', { key: event.key, action: event.action, detail: event.detail });
           this.emit('reconciled', event);
         },
         corrupt: (event) => this.emit('corruptRecord', event),

@@ -10,6 +10,9 @@ import type { ErrorContext, RegistryEvents } from '../events.js';
 import type { StopEntry } from '../stop/stop-entry.js';
 import type { RegistryCounters } from './stats.js';
 
+/** Codes of failures that are the caller's (bad input, bad timing), not the venue's or the store's. */
+const callerSide = new Set<string>(['ERR_VALIDATION', 'ERR_CLOSED', 'ERR_ABORTED', 'ERR_STOP_CONFLICT', 'ERR_NOT_FOUND', 'ERR_UNSUPPORTED']);
+
 /** Why an order was compensated (see {@link CompensatedEvent}). */
 export type CompensationReason = 'race-lost' | 'late-answer' | 'removed' | 'moved';
 
@@ -42,9 +45,13 @@ export class Reporter {
     this.events.emit('compensated', { key, order, reason });
   }
 
-  /** Logs and emits a failure; the caller's promise carries it too (I6). */
+  /**
+   * Logs and emits a failure; the caller's promise carries it too (I6). A failure of the caller's
+   * input or timing logs at `warn`; anything that may leave a position unprotected at `error`.
+   */
   error(error: TrailingStopError, context: ErrorContext): void {
-    this.logger.warn(error.message, { code: error.code, key: context.key, operation: context.operation });
+    const level = callerSide.has(error.code) ? 'warn' : 'error';
+    this.logger[level](error.message, { code: error.code, key: context.key, operation: context.operation });
     // eventemitter3 drops an unheard `error`; the caller's promise carries it too (I6).
     this.events.emit('error', { error, ...context });
   }

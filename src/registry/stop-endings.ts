@@ -162,7 +162,7 @@ export class StopEndings implements SyncOutcomes {
 
   /** The venue refused the stop as already crossed (a gap): the refused stop price is where it was crossed. */
   gap(entry: StopEntry, error: WouldTriggerError): void {
-    this.#options.reporter.logger.warn('Stop would trigger immediately: gap', { key: entry.key, message: error.message });
+    this.#options.reporter.logger.error('Stop would trigger immediately: gap', { key: entry.key, message: error.message });
     // The market price is unknown here; the refused stop price is where it was crossed.
     this.trigger(entry, entry.stopPrice);
   }
@@ -209,7 +209,6 @@ export class StopEndings implements SyncOutcomes {
       book.unfollow(entry);
       reporter.counters.failed++;
       work.track(writer.write(entry).catch(() => undefined));
-      reporter.logger.error('Could not keep the stop on the venue; the previous stop stays', { key: entry.key, code: error.code });
       reporter.events.emit('failed', { stop: entry.snapshot(), error });
     }
     reporter.error(error, { operation: 'sync', key: entry.key });
