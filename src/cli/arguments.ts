@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { assertIdentifier, maximumTableNameLength } from '../stores/identifier.js';
-import { closestName } from './closest-name.js';
+import { closestName } from '../domain/names.js';
 import { CliError } from './cli-error.js';
 
 /** The commands, each with the options it takes beyond the store's. */

@@ -1,9 +1,4 @@
-/**
- * The closest known name to a mistyped one, for "did you mean" hints on commands and options.
- *
- * The same function as `closestName` in src/registry/options.ts (unknown registry options): the
- * CLI layer may not import the registry layer, so the copy stays until both import one from domain/.
- */
+/** The closest known name to a mistyped one, for "did you mean" hints (registry options, CLI commands and flags). */
 
 /**
  * The name in `candidates` nearest to `name`, or `undefined` when none is near enough to be a
