@@ -13,7 +13,14 @@ export type MetricName =
   | 'bytesPerStop'
   | 'cancels'
   | 'unprotectedMs'
-  | 'keys';
+  | 'keys'
+  | 'rateLimitErrors'
+  | 'requests'
+  | 'lagPercentMean'
+  | 'lagPercentMax'
+  | 'newPositionProtectedMsMax'
+  | 'venueRequests'
+  | 'storeRoundTrips';
 
 interface MetricInfo {
   /** Column heading. */
@@ -38,6 +45,13 @@ const metrics: Record<MetricName, MetricInfo> = {
   cancels: { label: 'cancels', count: true, decimals: 0 },
   unprotectedMs: { label: 'unprotected ms', count: false, decimals: 1 },
   keys: { label: 'keys', count: true, decimals: 0 },
+  rateLimitErrors: { label: 'rate-limit errors', count: true, decimals: 0 },
+  requests: { label: 'requests', count: true, decimals: 0 },
+  lagPercentMean: { label: 'lag % mean', count: false, decimals: 3 },
+  lagPercentMax: { label: 'lag % max', count: false, decimals: 3 },
+  newPositionProtectedMsMax: { label: 'new position protected ms (max)', count: false, decimals: 0 },
+  venueRequests: { label: 'venue requests', count: true, decimals: 0 },
+  storeRoundTrips: { label: 'store round trips', count: true, decimals: 0 },
 };
 
 /** True for exact counts. */

@@ -123,6 +123,66 @@ const targets: readonly Target[] = [
       return [safe === 0, `${safe.toFixed(1)} ms (cancel-then-place: ${unsafe?.toFixed(1) ?? '?'} ms)`];
     },
   },
+  {
+    scenario: 'spike',
+    target: 'registry: 0 rate-limit errors; unbudgeted: more than 0',
+    check: (value) => {
+      const registry = value('registry', 'rateLimitErrors');
+      const unbudgeted = value('unbudgeted', 'rateLimitErrors');
+      if (registry === undefined || unbudgeted === undefined) return undefined;
+      return [registry === 0 && unbudgeted > 0, `registry ${registry}, unbudgeted ${unbudgeted}`];
+    },
+  },
+  {
+    scenario: 'spike',
+    target: "registry lagPercentMean <= 0.8 x round-robin's",
+    check: (value) => {
+      const registry = value('registry', 'lagPercentMean');
+      const roundRobin = value('round-robin', 'lagPercentMean');
+      if (registry === undefined || roundRobin === undefined) return undefined;
+      return [registry <= 0.8 * roundRobin, `${(registry / roundRobin).toFixed(3)} x (${registry.toFixed(3)} % / ${roundRobin.toFixed(3)} %)`];
+    },
+  },
+  {
+    scenario: 'spike',
+    target: 'registry: every new position protected within one intervalMs (1,000 ms)',
+    check: (value) => {
+      const protectedMs = value('registry', 'newPositionProtectedMsMax');
+      const roundRobin = value('round-robin', 'newPositionProtectedMsMax');
+      if (protectedMs === undefined) return undefined;
+      return [protectedMs <= 1_000, `${protectedMs.toFixed(0)} ms (round-robin: ${roundRobin?.toFixed(0) ?? '?'} ms)`];
+    },
+  },
+  {
+    scenario: 'recovery',
+    target: 'sqlite: restore of 10,000 stops <= 2,000 ms',
+    check: (value) => {
+      const wall = value('sqlite-10000', 'wallMs');
+      const postgres = value('postgres-10000', 'wallMs');
+      if (wall === undefined) return undefined;
+      return [wall <= 2_000, `${wall.toFixed(0)} ms${postgres === undefined ? '' : ` (postgres: ${postgres.toFixed(0)} ms)`}`];
+    },
+  },
+  {
+    scenario: 'recovery',
+    target: 'sqlite: linear cost (per stop at 10,000 <= 1.5 x per stop at 1,000)',
+    check: (value) => {
+      const small = value('sqlite-1000', 'wallMs');
+      const large = value('sqlite-10000', 'wallMs');
+      if (small === undefined || large === undefined) return undefined;
+      const ratio = large / 10_000 / (small / 1_000);
+      return [ratio <= 1.5, `${ratio.toFixed(2)} x (${((small / 1_000) * 1_000).toFixed(0)} µs -> ${((large / 10_000) * 1_000).toFixed(0)} µs per stop)`];
+    },
+  },
+  {
+    scenario: 'recovery',
+    target: 'venue requests <= one listing per symbol (500 for 10,000 stops)',
+    check: (value) => {
+      const requests = value('sqlite-10000', 'venueRequests');
+      if (requests === undefined) return undefined;
+      return [requests <= 500, `${requests} request(s) for 10,000 stops on 500 symbols`];
+    },
+  },
 ];
 
 /** Checks every target against `results` (medians). */

@@ -8,7 +8,7 @@ import { collectGarbage, nextTurn } from '../support/timing.js';
 import { isCountMetric, type MetricName } from '../report/metrics.js';
 
 /** Names of the scenarios, as they appear in the results. */
-export type ScenarioName = 'wave' | 'storm' | 'ticks' | 'create-overhead' | 'memory' | 'sync' | 'fleet';
+export type ScenarioName = 'wave' | 'storm' | 'ticks' | 'create-overhead' | 'memory' | 'sync' | 'fleet' | 'spike' | 'recovery';
 
 /** What a scenario gets from the runner. */
 export interface ScenarioContext {
