@@ -2,7 +2,8 @@
  * The order budget inside the exchange gateway, on fake time and a real PaperExchange: every call
  * passes it with its priority (defaults by operation), a venue's rate-limit answer pauses every
  * key's non-critical calls, a waiting move sends its stop's latest target, a withdrawn move sends
- * nothing, and the lookups that resolve a placement's unknown outcome keep its priority.
+ * nothing, and the lookups that resolve a placement's unknown outcome keep its priority. Also the
+ * venue side: the PaperExchange's `rateLimit` option, which answers 429 beyond its limit.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExchangeGateway, defaultRetryOptions } from '../../src/exchange/gateway.js';
@@ -235,5 +236,33 @@ describe('the window around the concurrency bound', () => {
     const times = arrivals.map((arrival) => arrival.at);
     for (const start of times) expect(times.filter((at) => at >= start && at < start + 1_000).length).toBeLessThanOrEqual(3);
     expect(times).toEqual([0, 0, 0, 1_000, 1_000, 1_000, 2_000, 2_000, 2_000]);
+  });
+});
+
+describe("the PaperExchange's rate limit (the venue side of the budget)", () => {
+  it('refuses a call beyond `requests` per `intervalMs` with a 429-style error, without effect, and counts only accepted calls', async () => {
+    const exchange = new PaperExchange({ rateLimit: { requests: 2, intervalMs: 1_000 } });
+    const signal = new AbortController().signal;
+    await exchange.placeStop(request('A', 90, 'a-1'), { signal });
+    vi.advanceTimersByTime(400);
+    await exchange.placeStop(request('B', 90, 'b-1'), { signal });
+    const refused = await exchange.placeStop(request('C', 90, 'c-1'), { signal }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ExchangeUnavailableError);
+    expect(refused).toMatchObject({ unknownOutcome: false, retryAfterMs: 600 });
+    expect((refused as Error).message).toMatch(/^429 Too Many Requests/);
+    expect(exchange.liveOrders('C')).toHaveLength(0);
+    expect(exchange.rateLimited).toBe(1);
+    expect(exchange.calls.placeStop).toBe(3);
+    // The refused call did not count: one place frees when A's leaves the window, at 1,000.
+    vi.advanceTimersByTime(600);
+    await exchange.placeStop(request('C', 90, 'c-1'), { signal });
+    await expect(exchange.findStop!({ symbol: 'C', clientOrderId: 'c-1' }, { signal })).rejects.toBeInstanceOf(ExchangeUnavailableError);
+    expect(exchange.rateLimited).toBe(2);
+  });
+
+  it('checks the option at construction, naming the field', () => {
+    expect(() => new PaperExchange({ rateLimit: { requests: 0, intervalMs: 1_000 } })).toThrow(RangeError);
+    expect(() => new PaperExchange({ rateLimit: { requests: 5, intervalMs: '1s' as never } })).toThrow(/`rateLimit.intervalMs` to be a number/);
+    expect(() => new PaperExchange({ rateLimit: 5 as never })).toThrow(TypeError);
   });
 });
