@@ -119,15 +119,17 @@ async function main(): Promise<void> {
   });
   console.log(`protecting ${side} ${quantity} ${symbol} from ${entryPrice}: stop ${created.stopPrice}`);
 
-  if (exchange.has['watchTicker']) {
+  // The stop triggers on the venue's mark price (triggerPriceType: 'mark'): feed the registry the
+  // same price, or a last-price wick the venue never triggers on makes it ask the venue for nothing.
+  if (exchange.has['watchMarkPrice']) {
     while (running) {
-      const ticker = await exchange.watchTicker(symbol);
-      if (typeof ticker.last === 'number') registry.updatePrice(symbol, ticker.last, ticker.timestamp ?? undefined);
+      const ticker = await exchange.watchMarkPrice(symbol);
+      if (typeof ticker.markPrice === 'number') registry.updatePrice(symbol, ticker.markPrice, ticker.timestamp ?? undefined);
     }
   } else {
     while (running) {
-      const ticker = await exchange.fetchTicker(symbol);
-      if (typeof ticker.last === 'number') registry.updatePrice(symbol, ticker.last, ticker.timestamp ?? undefined);
+      const ticker = await exchange.fetchMarkPrice(symbol);
+      if (typeof ticker.markPrice === 'number') registry.updatePrice(symbol, ticker.markPrice, ticker.timestamp ?? undefined);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
   }
