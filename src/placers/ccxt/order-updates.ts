@@ -24,8 +24,14 @@
  *   an executed quantity), `Deactivated` (cancelled before it triggered) and
  *   `PartiallyFilledCanceled` are `cancelled`; `Rejected` (it triggered but could not be placed)
  *   is `rejected`. A triggered conditional order keeps its `orderId` and `orderLinkId`.
- * - Other venues: ccxt's unified status (`open` with something filled is `partially-filled`,
- *   `closed` is `filled`, `canceled`, `expired`, `rejected`), read as ccxt reports it. Only the
+ * - OKX algo orders (`orders-algo` channel: `algoId`, `state`, `actualSz`): ccxt reports
+ *   `effective` (it triggered and placed its order) as `closed`; here `live` is `open`,
+ *   `effective` and `partially_effective` are not reported (the fills come on the `orders`
+ *   channel, on the order the trigger placed, which carries the algo order's `algoId` and
+ *   `algoClOrdId`), `canceled` is `cancelled`, `order_failed` is `rejected`.
+ * - Other venues (and OKX's `orders` channel): ccxt's unified status (`open` with something
+ *   filled is `partially-filled`, `open` of a market order without a trigger price, one that is
+ *   executing, is not reported; `closed` is `filled`, `canceled`, `expired`, `rejected`). Only the
  *   readings above are verified against the venues' documented stream messages
  *   ({@link verifiedOrderStreams}).
  *
@@ -287,6 +293,8 @@ function mapOrder(order: CcxtOrderUpdateLike, reading: Reading, links: Map<strin
     if (parent !== undefined) identity = parent;
   } else if (isBybitOrder(info)) {
     reported = bybitStatus(info);
+  } else if (isOkxAlgo(info)) {
+    reported = okxAlgoStatus(info);
   } else {
     reported = unifiedStatus(order);
   }
@@ -410,12 +418,37 @@ function bybitStatus(info: Record<string, unknown>): Reported | undefined {
   }
 }
 
+// --- OKX ---------------------------------------------------------------------------------------
+
+/** An algo order record (`orders-algo`, algo order details): `algoId`, `state`, `actualSz`; orders have `accFillSz`. */
+function isOkxAlgo(info: Record<string, unknown>): boolean {
+  return typeof info['algoId'] === 'string' && typeof info['state'] === 'string' && 'actualSz' in info && !('accFillSz' in info);
+}
+
+function okxAlgoStatus(info: Record<string, unknown>): Reported | undefined {
+  switch (info['state']) {
+    case 'live':
+    case 'pause':
+      return { status: 'open', executed: 0 };
+    case 'canceled':
+      return { status: 'cancelled', executed: 0 };
+    case 'order_failed':
+      return { status: 'rejected', executed: 0 };
+    default:
+      return undefined; // effective, partially_effective: triggered; the placed order reports the fill
+  }
+}
+
 // --- Other venues: ccxt's unified status ---------------------------------------------------------
 
 function unifiedStatus(order: CcxtOrderUpdateLike): Reported | undefined {
   switch (order.status) {
-    case 'open':
-      return { status: (positive(order.filled) ?? 0) > 0 ? 'partially-filled' : 'open' };
+    case 'open': {
+      if ((positive(order.filled) ?? 0) > 0) return { status: 'partially-filled' };
+      // An open market order without a trigger is executing (a stop that fired), not resting.
+      const trigger = positive(order.triggerPrice) ?? positive(order.stopPrice) ?? positive(order.stopLossPrice);
+      return order.type === 'market' && trigger === undefined ? undefined : { status: 'open' };
+    }
     case 'closed':
       return { status: 'filled' };
     case 'canceled':
