@@ -21,92 +21,22 @@ import { clientOrderIdBaseOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix }
 import { isExpiredClaim, takeOverExpiredClaim } from './lease.js';
 import { findRecordProblem } from './record-validation.js';
 import { needsVenueOrder, planRecovery } from './recovery-plan.js';
+import { listOpenStops } from './open-stops.js';
+import { OrphanSweep } from './orphan-sweep.js';
+import type { ReconcileOptions, ReconcileReport, ReconcilerOptions, RestoreReport } from './types.js';
 import { isFinished } from '../domain/position.js';
 
-/** What {@link TrailingStopRegistry.restore} did. */
-export interface RestoreReport {
-  /** Keys loaded into memory. */
-  readonly restored: string[];
-  /** Records skipped because they could not be read. */
-  readonly corrupt: { readonly key: string | undefined; readonly reason: string }[];
-  /**
-   * What reconciliation did (when the placer can look orders up); `undefined` also when it failed
-   * as a whole (then `reconcileError` says why): the restore itself still resolves.
-   */
-  readonly reconciliation: ReconcileReport | undefined;
-  /** Why reconciliation failed as a whole, when it did (also reported as an `error` event). */
-  readonly reconcileError?: TrailingStopError;
-}
-
-/** What {@link TrailingStopRegistry.reconcile} did; each item also fired a `reconciled` event. */
-export interface ReconcileReport {
-  /** Every action taken or difference reported. */
-  readonly actions: ReconcileEvent[];
-  /**
-   * Symbols whose open orders could not be listed (a bad or delisted symbol, a timeout): their
-   * stops were left as they were this pass, each failure also reported as an `error` event.
-   */
-  readonly failedSymbols: { readonly symbol: string; readonly error: TrailingStopError }[];
-}
-
-/** Options of {@link TrailingStopRegistry.restore} and {@link TrailingStopRegistry.reconcile}. */
-export interface ReconcileOptions {
-  /** Current prices by symbol: a restored stop the price already crossed takes the gap path. */
-  readonly prices?: Readonly<Record<string, number>>;
-}
-
-/** Builds an entry from a stored record. */
-export interface RecordEntries {
-  fromRecord(record: StopRecord): StopEntry;
-}
-
-/** The store writes recovery makes (the registry's record writer). */
-export interface RecoveryWrites {
-  write(entry: StopEntry): Promise<WriteOutcome>;
-  compensate(key: string, order: StopOrder, reason: 'race-lost' | 'removed'): Promise<void>;
-}
-
-/** The end states recovery may put a stop in (the registry's endings). */
-export interface RecoveryEndings {
-  trigger(entry: StopEntry, price: number): void;
-  removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void;
-}
-
-/** Where recovery reports. */
-export interface RecoveryReports {
-  reconciled(event: ReconcileEvent): void;
-  corrupt(event: CorruptRecordEvent): void;
-  error(error: TrailingStopError, context: ErrorContext): void;
-}
-
-/** What the reconciler needs. */
-export interface ReconcilerOptions {
-  readonly store: StateStore;
-  readonly gateway: ExchangeGateway;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly owner: string;
-  readonly leaseMs: number;
-  readonly clientOrderIdPrefix: string;
-  /** The registry's stops in memory. */
-  readonly book: StopBook;
-  readonly entries: RecordEntries;
-  readonly writes: RecoveryWrites;
-  readonly endings: RecoveryEndings;
-  readonly reports: RecoveryReports;
-}
+export type * from './types.js';
 
 /** See the module comment. One per registry. */
 export class Reconciler {
   readonly #options: ReconcilerOptions;
-  /**
-   * Newer orders of another registry's live stop seen by the last sweep, with the record version
-   * then: one still there, on an unchanged record, at the next sweep was stranded by a crash.
-   */
-  #newerSeen = new Map<string, number>();
+
+  readonly #sweep: OrphanSweep;
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
+    this.#sweep = new OrphanSweep(options);
   }
 
   /** Loads every sound record into memory, reports the others, then reconciles when the placer can look orders up. */
@@ -158,7 +88,7 @@ export class Reconciler {
       ...records.filter((record) => !isFinished(record.state) || record.order !== null).map((record) => record.symbol),
       ...[...book.entries()].filter((entry) => !entry.ended || entry.order !== null).map((entry) => entry.symbol),
     ]);
-    const { open, failedSymbols } = await this.#listOpen([...symbols]);
+    const { open, failedSymbols } = await listOpenStops(this.#options.gateway, [...symbols], this.#options.reports);
     const openByClientOrderId = new Map((open ?? []).map((order) => [order.clientOrderId, order]));
     const unlisted = new Set(failedSymbols.map((failure) => failure.symbol));
     for (const record of records) {
@@ -171,36 +101,8 @@ export class Reconciler {
       }
     }
     this.#forgetRemovedElsewhere(known, records);
-    if (open !== undefined) await this.#sweepOrphans(open, unreadable, report);
+    if (open !== undefined) await this.#sweep.run(open, unreadable, report);
     return { actions, failedSymbols };
-  }
-
-  /**
-   * The venue's open stops, one request per symbol (each with its own timeout, under the
-   * concurrency bound): a symbol that fails is reported and left out, the others still count.
-   * `open` is `undefined` when the placer cannot list.
-   */
-  async #listOpen(symbols: string[]): Promise<{ open: StopOrder[] | undefined; failedSymbols: ReconcileReport['failedSymbols'] }> {
-    const { gateway, reports } = this.#options;
-    if (gateway.placer.openStops === undefined) return { open: undefined, failedSymbols: [] };
-    // With no symbol known, one request without symbols: venues that list every symbol answer it.
-    const batches = symbols.length === 0 ? [[]] : symbols.map((symbol) => [symbol]);
-    const results = await Promise.allSettled(batches.map((batch) => gateway.openStops(batch)));
-    const open: StopOrder[] = [];
-    const failedSymbols: { symbol: string; error: TrailingStopError }[] = [];
-    results.forEach((result, index) => {
-      const symbol = batches[index]![0];
-      if (result.status === 'fulfilled') {
-        open.push(...(result.value ?? []));
-        return;
-      }
-      if (symbol === undefined) throw result.reason;
-      const error =
-        result.reason instanceof TrailingStopError ? result.reason : new StoreError(`Listing the open stops of ${symbol} failed`, { cause: result.reason });
-      failedSymbols.push({ symbol, error });
-      reports.error(error, { operation: 'reconcile' });
-    });
-    return { open: dedupe(open), failedSymbols };
   }
 
   /** Puts a sound, non-pending record into memory. Returns true when memory changed. */
@@ -365,77 +267,6 @@ export class Reconciler {
     if (gateway.placer.findStop !== undefined) return gateway.findStop(entry.symbol, clientOrderId, entry.key);
     return canList ? undefined : entry.order ?? undefined;
   }
-
-  /**
-   * Cancels open orders carrying this registry's prefix that no record or creation accounts for.
-   * Orders that may belong to a record it could not read are left alone and reported: a damaged
-   * row must never cost a position its protection.
-   */
-  async #sweepOrphans(open: StopOrder[], unreadable: (string | undefined)[], report: (event: ReconcileEvent) => void): Promise<void> {
-    const { store, gateway, logger, clientOrderIdPrefix, owner } = this.#options;
-    if (unreadable.includes(undefined)) {
-      logger.warn('Orphan sweep skipped: a record without a readable key may own any order');
-      return;
-    }
-    const unreadableFragments = new Set(unreadable.map((key) => clientOrderIdKeyFragment(key!)));
-    const records = new Map<string, StopRecord>();
-    for (const record of await store.list()) {
-      if (findRecordProblem(record) === undefined) records.set(clientOrderIdBaseOf(record.clientOrderId), record);
-    }
-    const openIds = new Set(open.map((order) => order.id));
-    const newerSeen = new Map<string, number>();
-    for (const order of open) {
-      if (!hasClientOrderIdPrefix(order.clientOrderId, clientOrderIdPrefix)) continue;
-      const base = clientOrderIdBaseOf(order.clientOrderId);
-      const sequence = Number.parseInt(order.clientOrderId.slice(base.length + 1), 36);
-      const record = records.get(base);
-      if (record !== undefined && record.order?.id === order.id) continue;
-      if (record !== undefined && (record.state === 'pending' || record.state === 'waiting' || record.state === 'active')) {
-        if (sequence === 0) continue;
-        if (sequence >= record.sequence) {
-          // A newer id than the record's is a move in flight, unless the move can no longer finish:
-          // the recorded order still protects, and either the record is this registry's and it is
-          // not moving the stop, or the same order sat on an unchanged record one sweep ago.
-          const protectedByRecord = record.order !== null && openIds.has(record.order.id);
-          const ownIdle = record.owner === owner && !this.#isBusy(base);
-          const seenUnchanged = this.#newerSeen.get(order.id) === record.version;
-          if (!protectedByRecord || !(ownIdle || seenUnchanged)) {
-            newerSeen.set(order.id, record.version);
-            continue;
-          }
-        }
-      }
-      if (this.#isBusy(base)) continue;
-      if (record === undefined && unreadableFragments.has(base.split('-')[1] ?? '')) {
-        report({ key: undefined, action: 'mismatch', order, detail: 'Open order may belong to a record that could not be read; left alone' });
-        continue;
-      }
-      await gateway.cancelStop(order, record?.key ?? '*');
-      report({
-        key: record?.key,
-        action: 'orphanCancelled',
-        order,
-        detail: record === undefined ? "Open order with this registry's prefix and no record" : 'Open order of the stop that its record no longer names (a stranded or superseded order)',
-      });
-    }
-    this.#newerSeen = newerSeen;
-  }
-
-  /** True when this registry is creating or moving the position with this client order id base. */
-  #isBusy(base: string): boolean {
-    const book = this.#options.book;
-    for (const entry of book.entries()) {
-      if (entry.clientOrderIdBase === base && entry.sync.running) return true;
-    }
-    return book.isCreatingBase(base);
-  }
-}
-
-/** `orders` without repeats (a venue that lists every symbol at once answers each request with all). */
-function dedupe(orders: StopOrder[]): StopOrder[] {
-  const seen = new Map<string, StopOrder>();
-  for (const order of orders) seen.set(order.id, order);
-  return [...seen.values()];
 }
 
 /** The highest client order id sequence among the open orders of one position's id base (0: none). */

@@ -1,0 +1,90 @@
+/**
+ * The orphan sweep of reconciliation: cancels open orders carrying this registry's client order id
+ * prefix that no record or creation accounts for, and the stranded newer order a crash in the
+ * middle of a move left beside a live stop's recorded one. Orders that may belong to a record it
+ * could not read are left alone and reported.
+ */
+import type { StopOrder } from '../ports/order-placer.js';
+import type { StopRecord } from '../ports/state-store.js';
+import type { ReconcileEvent } from '../events.js';
+import { clientOrderIdBaseOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix } from '../domain/client-order-id.js';
+import { findRecordProblem } from './record-validation.js';
+import type { ReconcilerOptions } from './types.js';
+
+/** See the module comment. One per reconciler: it remembers what the last sweep saw. */
+export class OrphanSweep {
+  readonly #options: ReconcilerOptions;
+  /**
+   * Newer orders of another registry's live stop seen by the last sweep, with the record version
+   * then: one still there, on an unchanged record, at the next sweep was stranded by a crash.
+   */
+  #newerSeen = new Map<string, number>();
+
+  constructor(options: ReconcilerOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Cancels open orders carrying this registry's prefix that no record or creation accounts for.
+   * Orders that may belong to a record it could not read are left alone and reported: a damaged
+   * row must never cost a position its protection.
+   */
+  async run(open: StopOrder[], unreadable: (string | undefined)[], report: (event: ReconcileEvent) => void): Promise<void> {
+    const { store, gateway, logger, clientOrderIdPrefix, owner } = this.#options;
+    if (unreadable.includes(undefined)) {
+      logger.warn('Orphan sweep skipped: a record without a readable key may own any order');
+      return;
+    }
+    const unreadableFragments = new Set(unreadable.map((key) => clientOrderIdKeyFragment(key!)));
+    const records = new Map<string, StopRecord>();
+    for (const record of await store.list()) {
+      if (findRecordProblem(record) === undefined) records.set(clientOrderIdBaseOf(record.clientOrderId), record);
+    }
+    const openIds = new Set(open.map((order) => order.id));
+    const newerSeen = new Map<string, number>();
+    for (const order of open) {
+      if (!hasClientOrderIdPrefix(order.clientOrderId, clientOrderIdPrefix)) continue;
+      const base = clientOrderIdBaseOf(order.clientOrderId);
+      const sequence = Number.parseInt(order.clientOrderId.slice(base.length + 1), 36);
+      const record = records.get(base);
+      if (record !== undefined && record.order?.id === order.id) continue;
+      if (record !== undefined && (record.state === 'pending' || record.state === 'waiting' || record.state === 'active')) {
+        if (sequence === 0) continue;
+        if (sequence >= record.sequence) {
+          // A newer id than the record's is a move in flight, unless the move can no longer finish:
+          // the recorded order still protects, and either the record is this registry's and it is
+          // not moving the stop, or the same order sat on an unchanged record one sweep ago.
+          const protectedByRecord = record.order !== null && openIds.has(record.order.id);
+          const ownIdle = record.owner === owner && !this.#isBusy(base);
+          const seenUnchanged = this.#newerSeen.get(order.id) === record.version;
+          if (!protectedByRecord || !(ownIdle || seenUnchanged)) {
+            newerSeen.set(order.id, record.version);
+            continue;
+          }
+        }
+      }
+      if (this.#isBusy(base)) continue;
+      if (record === undefined && unreadableFragments.has(base.split('-')[1] ?? '')) {
+        report({ key: undefined, action: 'mismatch', order, detail: 'Open order may belong to a record that could not be read; left alone' });
+        continue;
+      }
+      await gateway.cancelStop(order, record?.key ?? '*');
+      report({
+        key: record?.key,
+        action: 'orphanCancelled',
+        order,
+        detail: record === undefined ? "Open order with this registry's prefix and no record" : 'Open order of the stop that its record no longer names (a stranded or superseded order)',
+      });
+    }
+    this.#newerSeen = newerSeen;
+  }
+
+  /** True when this registry is creating or moving the position with this client order id base. */
+  #isBusy(base: string): boolean {
+    const book = this.#options.book;
+    for (const entry of book.entries()) {
+      if (entry.clientOrderIdBase === base && entry.sync.running) return true;
+    }
+    return book.isCreatingBase(base);
+  }
+}
