@@ -30,6 +30,7 @@ import {
   type PlacerFaultRule,
   type PlacerOperation,
 } from './fault-schedule.js';
+import { memberNames } from './port-members.js';
 
 /** Options of {@link FaultyPlacer}. */
 export interface FaultyPlacerOptions {
@@ -111,6 +112,11 @@ export class FaultyPlacer implements OrderPlacer {
     if (closePosition !== undefined) {
       this.closePosition = (request, callOptions) =>
         this.#call('closePosition', callOptions.signal, () => closePosition.call(inner, request, callOptions));
+    }
+    for (const name of memberNames(inner)) {
+      if (name in this) continue;
+      const member = (inner as unknown as Record<string, unknown>)[name];
+      if (typeof member === 'function') Object.defineProperty(this, name, { value: member.bind(inner), enumerable: true });
     }
   }
 

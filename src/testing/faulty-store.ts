@@ -14,6 +14,7 @@ import type {
 import { type Clock, systemClock } from '../ports/clock.js';
 import { StoreError } from '../errors.js';
 import { FaultSchedule, type InjectedFault, type StoreFault, type StoreFaultRule, type StoreOperation } from './fault-schedule.js';
+import { memberNames } from './port-members.js';
 
 /** Options of {@link FaultyStore}. */
 export interface FaultyStoreOptions {
@@ -137,13 +138,4 @@ export class FaultyStore implements StateStore {
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
   }
-}
-
-/** Own and inherited member names of a store object (classes keep their methods on the prototype). */
-function memberNames(store: object): Set<string> {
-  const names = new Set<string>();
-  for (let target: object | null = store; target !== null && target !== Object.prototype; target = Object.getPrototypeOf(target)) {
-    for (const name of Object.getOwnPropertyNames(target)) if (name !== 'constructor') names.add(name);
-  }
-  return names;
 }

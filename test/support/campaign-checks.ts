@@ -168,7 +168,8 @@ function describeRecord(record: StopRecord | undefined): string {
 function venueProblems(world: World, records: Map<string, StopRecord | undefined>, strict: boolean): string[] {
   const problems: string[] = [];
   const crashExcused = !strict && world.crashedSinceHeal;
-  const lossExcused = !strict && world.lostSinceHeal;
+  // Without an order stream only reconciliation can notice a lost order; with one, the registry must.
+  const lossExcused = !strict && world.lostSinceHeal && !world.setup.stream;
   const everything = world.venue.allOrders();
   for (const key of campaignKeys) {
     const record = records.get(key);

@@ -89,6 +89,8 @@ export interface CampaignProfile {
   readonly amend: readonly boolean[];
   /** How time passes, by weight. */
   readonly time: { readonly idle: number; readonly race: number };
+  /** Whether the venue streams order updates. */
+  readonly stream: readonly boolean[];
   readonly maxCommands: number;
   /** Invalid specs among creations, in percent. */
   readonly invalidPercent: number;
@@ -119,6 +121,7 @@ export const fullProfile: CampaignProfile = {
   stores: ['memory', 'sqlite'],
   amend: [false, true],
   time: { idle: 3, race: 1 },
+  stream: [true, false],
   maxCommands: 40,
   invalidPercent: 10,
 };
@@ -210,6 +213,7 @@ export function setupArbitrary(profile: CampaignProfile): fc.Arbitrary<CampaignS
   return fc.record({
     store: fc.constantFrom(...profile.stores),
     amend: fc.constantFrom(...profile.amend),
+    stream: fc.constantFrom(...profile.stream),
     time: fc.oneof(
       ...(['idle', 'race'] as const).filter((mode) => profile.time[mode] > 0).map((mode) => ({ arbitrary: fc.constant(mode), weight: profile.time[mode] })),
     ),
@@ -424,6 +428,7 @@ export async function settle(world: World, strict = false): Promise<void> {
 export async function finish(world: World): Promise<void> {
   await settle(world);
   // The outage is over: the venue answers in time again.
+  world.healed = true;
   world.clock.mode = 'idle';
   for (const slot of world.slots) {
     const incarnation = slot.current;

@@ -139,8 +139,8 @@ export class VirtualClock implements Clock {
     if (typeof handle === 'object' && handle !== null) (handle as Timer).cancelled = true;
   }
 
-  /** In `idle` mode: fires the earliest pending timer; false when none is left. */
-  advance(): boolean {
+  /** Fires the earliest pending timer (of those set in `idle` mode) due by `until`; false when none is left. */
+  advance(until = Number.POSITIVE_INFINITY): boolean {
     for (;;) {
       if (this.#timers.length === 0) return false;
       let earliest = 0;
@@ -149,6 +149,7 @@ export class VirtualClock implements Clock {
         const best = this.#timers[earliest]!;
         if (timer.due < best.due || (timer.due === best.due && timer.order < best.order)) earliest = index;
       }
+      if (this.#timers[earliest]!.due > until && !this.#timers[earliest]!.cancelled) return false;
       const [timer] = this.#timers.splice(earliest, 1);
       if (timer!.cancelled) continue;
       this.#fire(timer!);
@@ -161,6 +162,35 @@ export class VirtualClock implements Clock {
     this.#now = Math.max(this.#now, timer.due);
     timer.callback();
   }
+}
+
+/**
+ * Lets everything happen that can: releases every scheduled task and fires every timer due within
+ * `horizonMs` of virtual time (later ones wait: a periodic timer cannot keep it busy forever), new
+ * timers included, within `limit` steps. `settled` when nothing is left, else `exhausted`.
+ */
+export async function drain(
+  scheduler: StepScheduler,
+  clock: VirtualClock,
+  horizonMs: number,
+  limit: number,
+  counter: { count: number },
+): Promise<DriveOutcome> {
+  const until = clock.now() + horizonMs;
+  for (let steps = 0; steps < limit; steps++) {
+    await Promise.resolve();
+    if (scheduler.count() === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (scheduler.count() === 0) {
+        if (!clock.advance(until)) return 'settled';
+        counter.count++;
+        continue;
+      }
+    }
+    counter.count++;
+    await scheduler.waitNext(1);
+  }
+  return 'exhausted';
 }
 
 /** How a {@link drive} ended. */

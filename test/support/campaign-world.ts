@@ -29,7 +29,7 @@ import { Crash, type CrashPoint } from './crash.js';
 import { interceptPlacer, interceptStore } from './intercept.js';
 import { scheduledPlacer, scheduledStore } from './scheduled.js';
 import { StoreMonitor, VenueMonitor, Violations } from './campaign-monitors.js';
-import { asFastCheckScheduler, drive, seededRandom, VirtualClock, type StepScheduler, type TimeMode } from './campaign-scheduler.js';
+import { asFastCheckScheduler, drain, drive, seededRandom, VirtualClock, type StepScheduler, type TimeMode } from './campaign-scheduler.js';
 
 /** The keys (and symbols) the campaign trades. */
 export const campaignKeys = ['BTC', 'ETH'] as const;
@@ -112,6 +112,8 @@ export interface CampaignSetup {
   readonly slots: readonly SlotFaults[];
   /** How time passes (see {@link TimeMode}). */
   readonly time: TimeMode;
+  /** The venue streams order updates (`watchOrders`): fills and cancels by hand reach the registries. */
+  readonly stream: boolean;
 }
 
 /** One run of one registry slot: from a start to its crash, close or the end. */
@@ -146,7 +148,9 @@ export class Incarnation {
     this.number = number;
     this.died = new Promise((resolve) => (this.#die = resolve));
     this.crash = new Crash((point) => this.#hook(point));
-    const placer = this.crash.placer(this.#counting(faultFree ? world.scheduledVenue : slot.placer));
+    const base = faultFree ? world.scheduledVenue : slot.placer;
+    // The crash and counting wrappers carry the calls; the order stream reaches only a living process.
+    const placer = withOrderStream(this.crash.placer(this.#counting(base)), base, () => !this.#dead);
     const store = this.crash.store(this.#countingStore(faultFree ? world.scheduledStore : slot.store));
     this.registry = world.variant.build({
       placer,
@@ -272,6 +276,9 @@ export interface Operation {
 /** Most scheduler steps one settle may take before `onIdle()` counts as never resolving. */
 export const stepsPerSettle = 4_000;
 
+/** How far in virtual time a settle lets timers fire once every operation settled (confirmations, retries, polls). */
+export const drainHorizonMs = 120_000;
+
 /** See the module comment. */
 export class World {
   readonly scheduler: StepScheduler;
@@ -299,8 +306,10 @@ export class World {
   readonly history: string[] = [];
   /** A crash happened since the last heal: its orphans and claims wait for a restart. */
   crashedSinceHeal = false;
-  /** An order was lost on the venue since the last heal: only reconciliation can notice. */
+  /** An order was lost on the venue since the last heal: only reconciliation (or the order stream) can notice. */
   lostSinceHeal = false;
+  /** The final heal began: the venue answers in time from now on. */
+  healed = false;
   readonly #database: Database.Database | undefined;
   readonly #inner: StateStore;
 
@@ -325,7 +334,17 @@ export class World {
     const storeMonitor = new StoreMonitor(this.violations, venueMonitor);
     this.store = storeMonitor.wrap(variant.wrapStore?.(this.#inner) ?? this.#inner);
     const fastCheck = asFastCheckScheduler(scheduler);
-    this.scheduledVenue = scheduledPlacer(venueMonitor.wrap(this.venue), fastCheck);
+    const venue = this.venue;
+    // Order updates race the other answers: each one is a task of the scheduler.
+    const stream: OrderPlacer = {
+      ...venue,
+      placeStop: venue.placeStop.bind(venue),
+      cancelStop: venue.cancelStop.bind(venue),
+      watchOrders: (listener, options) =>
+        venue.watchOrders((update) => void scheduler.schedule(Promise.resolve(), 'order update').then(() => listener(update)), options),
+    };
+    const scheduled = scheduledPlacer(venueMonitor.wrap(venue), fastCheck);
+    this.scheduledVenue = setup.stream && typeof venue.watchOrders === 'function' ? withOrderStream(scheduled, stream, () => true) : scheduled;
     this.scheduledStore = scheduledStore(this.store, fastCheck);
     for (const [index, faults] of setup.slots.entries()) {
       const slot = new Slot(index, faults, this);
@@ -406,11 +425,13 @@ export class World {
       ];
       const startedAt = this.steps.count;
       const outcome = await drive(this.scheduler, this.clock, Promise.all(waits), stepsPerSettle, this.steps);
-      if (outcome !== 'settled') {
+      // Then let everything happen that can (late answers, order updates, timers of confirmations and retries).
+      const drained = outcome === 'settled' ? await this.#drain() : outcome;
+      if (drained !== 'settled') {
         const pending = this.batch.filter((operation) => operation.outcome.status === 'pending' && !operation.incarnation.dead);
         const busy = live.map((incarnation) => `${incarnation} inFlight=${inFlightOf(incarnation.registry) ?? '?'}`);
         throw new Error(
-          `[idle] onIdle() did not resolve: ${outcome} after ${this.steps.count - startedAt} scheduler steps` +
+          `[idle] onIdle() did not resolve: ${drained}${outcome === 'settled' ? ' while draining' : ''} after ${this.steps.count - startedAt} scheduler steps` +
             ` (${this.scheduler.count()} tasks left); pending: ${pending.map((operation) => `${operation.incarnation} ${operation.command}`).join('; ') || 'none'};` +
             ` registries: ${busy.join(', ')}`,
         );
@@ -433,10 +454,41 @@ export class World {
     };
   }
 
+  async #drain(): Promise<'settled' | 'stuck' | 'exhausted'> {
+    const mode = this.setup.time;
+    // Timers set while draining wait in the clock, so the horizon bounds them in either mode.
+    this.clock.mode = 'idle';
+    try {
+      return await drain(this.scheduler, this.clock, drainHorizonMs, stepsPerSettle, this.steps);
+    } finally {
+      this.clock.mode = this.healed ? 'idle' : mode;
+    }
+  }
+
   /** Releases the run's resources (the SQLite database). */
   dispose(): void {
     this.#database?.close();
   }
+}
+
+/**
+ * `placer` with the order stream of `source` (when it has one), delivering updates only while
+ * `open()` says so. The interceptors of test/support carry calls, not the stream.
+ */
+function withOrderStream(placer: OrderPlacer, source: OrderPlacer, open: () => boolean): OrderPlacer {
+  const watch = source.watchOrders;
+  if (watch === undefined) return placer;
+  return {
+    ...placer,
+    watchOrders: (listener, options) =>
+      watch.call(
+        source,
+        (update) => {
+          if (open()) listener(update);
+        },
+        options,
+      ),
+  };
 }
 
 /** A registry's `stats.inFlight`, when it has stats. */
