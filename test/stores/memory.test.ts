@@ -58,6 +58,16 @@ describe('MemoryStateStore', () => {
       expect(second).toEqual([1, 2, 3]);
     });
 
+    it('a watch aborted by another listener while a change is being delivered does not hear that change', async () => {
+      const store = new MemoryStateStore();
+      const later = new AbortController();
+      const heard: string[] = [];
+      store.watch(() => later.abort(), { signal: new AbortController().signal });
+      store.watch((change) => heard.push(change.key), { signal: later.signal });
+      await store.insert(makeStopRecord({ key: 'K' }));
+      expect(heard).toEqual([]);
+    });
+
     it('a throwing listener ends its own watch with onError and never fails the write or the other watches', async () => {
       const store = new MemoryStateStore();
       const errors: StoreError[] = [];

@@ -1,6 +1,8 @@
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it, vi } from 'vitest';
 import { PostgresStateStore, type PostgresQueryable } from '../../src/stores/postgres.js';
+import type { StoreChange } from '../../src/ports/state-store.js';
+import type { StoreError } from '../../src/errors.js';
 import { describeStateStore, makeStopRecord } from '../../src/testing/index.js';
 import { createPool, dropSchema, postgresAvailable, randomSchemaName, reportMissingPostgres } from '../support/postgres.js';
 
@@ -8,11 +10,15 @@ reportMissingPostgres();
 
 describe.runIf(postgresAvailable)('PostgreSQL', () => {
   let pool: pg.Pool;
+  /** A second pool on the same database: another process's connections. */
+  let secondPool: pg.Pool;
   beforeAll(() => {
     pool = createPool();
+    secondPool = createPool({ max: 4 });
   });
   afterAll(async () => {
     await pool.end();
+    await secondPool.end();
   });
 
   // Each conformance test gets its own schema, dropped afterwards.
@@ -21,9 +27,10 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
     return {
       store: new PostgresStateStore({ client: pool, schema }),
       reopen: async () => new PostgresStateStore({ client: pool, schema }),
+      openSecondConnection: async () => new PostgresStateStore({ client: secondPool, schema }),
       cleanup: () => dropSchema(pool, schema),
     };
-  }, { durable: true, shared: true });
+  }, { durable: true, shared: true, watch: true });
 
   describe('PostgresStateStore', () => {
     let schema: string;
@@ -39,7 +46,7 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
     }
 
     it('declares itself durable and shared', () => {
-      expect(new PostgresStateStore({ client: pool, schema }).capabilities).toEqual({ durable: true, shared: true });
+      expect(new PostgresStateStore({ client: pool, schema }).capabilities).toEqual({ durable: true, shared: true, watch: true });
     });
 
     it('creates the schema and its tables on first use, recording schema version 1', async () => {
@@ -176,6 +183,227 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
       const error = await store.load('K').catch((caught: unknown) => caught);
       expect(error).toMatchObject({ code: 'ERR_STORE_FAILED', message: expect.stringContaining('connection refused') });
       expect((error as Error).cause).toBeInstanceOf(Error);
+    });
+
+    describe('watch', () => {
+      let controller: AbortController;
+      beforeEach(() => {
+        controller = new AbortController();
+      });
+      afterEach(() => {
+        controller.abort();
+      });
+
+      /** Watches `store`, recording what it hears. */
+      async function watch(store: PostgresStateStore): Promise<{ changes: StoreChange[]; errors: StoreError[] }> {
+        const heard = { changes: [] as StoreChange[], errors: [] as StoreError[] };
+        await store.watch((change) => heard.changes.push(change), {
+          signal: controller.signal,
+          onError: (error) => heard.errors.push(error),
+        });
+        return heard;
+      }
+
+      /** Waits (up to 10 s) until `key` was heard; notifications travel on another connection. */
+      async function heardKey(heard: { changes: StoreChange[] }, key: string): Promise<void> {
+        await vi.waitFor(() => expect(heard.changes.map((change) => change.key)).toContain(key), { timeout: 10_000, interval: 5 });
+      }
+
+      /** The channels the server's sessions listen on (pg_listening_channels is per session). */
+      async function listeningSessions(channel: string): Promise<number> {
+        const rows = await query(
+          `SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND query = $1`,
+          [`LISTEN "${channel}"`],
+        );
+        return (rows[0] as { count: number }).count;
+      }
+
+      it('names its channel after the table and a hash of schema and table, or the channel option', () => {
+        const store = new PostgresStateStore({ client: pool, schema });
+        expect(store.channel).toMatch(/^trailing_stops_[0-9a-f]{8}$/);
+        expect(new PostgresStateStore({ client: pool, schema }).channel).toBe(store.channel);
+        expect(new PostgresStateStore({ client: pool, schema: `${schema}x` }).channel).not.toBe(store.channel);
+        expect(new PostgresStateStore({ client: pool, schema, table: 't'.repeat(56) }).channel).toMatch(/^t{54}_[0-9a-f]{8}$/);
+        expect(new PostgresStateStore({ client: pool, schema, channel: 'Stop_Changes' }).channel).toBe('Stop_Changes');
+      });
+
+      it.each(['', 'bad-name', 'a b', '"x"', 'a'.repeat(64)])('rejects the channel %j with a TypeError naming it', (channel) => {
+        expect(() => new PostgresStateStore({ client: pool, schema, channel })).toThrow(
+          new RegExp(`Expected \`channel\` to be an SQL identifier.*got \`${escapeRegExp(channel)}\``),
+        );
+      });
+
+      it('reports what another pool writes, with positionId and owner', async () => {
+        const watching = new PostgresStateStore({ client: pool, schema });
+        const writing = new PostgresStateStore({ client: secondPool, schema });
+        const heard = await watch(watching);
+        await writing.insert(makeStopRecord({ key: 'K', positionId: 'position-9', owner: 'registry-b', state: 'pending' }));
+        await heardKey(heard, 'K');
+        expect(heard.changes).toEqual([{ key: 'K', version: 1, state: 'pending', positionId: 'position-9', owner: 'registry-b' }]);
+      });
+
+      it('the notification leaves with the commit: none for a rolled-back write, none before the commit', async () => {
+        const watching = new PostgresStateStore({ client: pool, schema });
+        await watching.migrate();
+        const heard = await watch(watching);
+        const connection = await secondPool.connect();
+        try {
+          const inTransaction = new PostgresStateStore({ client: connection, schema });
+          await connection.query('BEGIN');
+          await inTransaction.insert(makeStopRecord({ key: 'rolled-back' }));
+          await connection.query('ROLLBACK');
+          await connection.query('BEGIN');
+          await inTransaction.insert(makeStopRecord({ key: 'committed' }));
+          // Written (autocommit) after the insert above, but committed before it.
+          await watching.insert(makeStopRecord({ key: 'sentinel-1' }));
+          await heardKey(heard, 'sentinel-1');
+          expect(heard.changes.map((change) => change.key)).toEqual(['sentinel-1']);
+          await connection.query('COMMIT');
+          await heardKey(heard, 'committed');
+          await watching.insert(makeStopRecord({ key: 'sentinel-2' }));
+          await heardKey(heard, 'sentinel-2');
+          expect(heard.changes.map((change) => change.key)).toEqual(['sentinel-1', 'committed', 'sentinel-2']);
+        } finally {
+          connection.release();
+        }
+      });
+
+      it('one listening connection per store, whatever the number of watches; released when the last ends', async () => {
+        const store = new PostgresStateStore({ client: pool, schema });
+        const first = new AbortController();
+        const second = new AbortController();
+        await store.watch(() => undefined, { signal: first.signal });
+        await store.watch(() => undefined, { signal: second.signal });
+        await expect(listeningSessions(store.channel)).resolves.toBe(1);
+        first.abort();
+        second.abort();
+        // UNLISTEN, then back to the pool: the session's last statement becomes UNLISTEN.
+        await vi.waitFor(async () => expect(await listeningSessions(store.channel)).toBe(0), { timeout: 10_000, interval: 10 });
+        const rows = await query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE query = $1`, [`UNLISTEN "${store.channel}"`]);
+        expect(rows).toEqual([{ count: 1 }]);
+      });
+
+      it('the released connection no longer listens', async () => {
+        const single = createPool({ max: 1 });
+        const store = new PostgresStateStore({ client: single, schema });
+        try {
+          const watchController = new AbortController();
+          await store.watch(() => undefined, { signal: watchController.signal });
+          expect(single.idleCount).toBe(0);
+          watchController.abort();
+          await store.close();
+          expect(single.totalCount).toBe(1);
+          // The pool's only connection is the one that listened.
+          await expect(single.query('SELECT pg_listening_channels() AS channel')).resolves.toMatchObject({ rows: [] });
+        } finally {
+          // A store left watching would hold the connection, and pool.end() would wait for it.
+          await store.close();
+          await single.end();
+        }
+      });
+
+      it('close() ends every watch and gives the listening connection back before it resolves', async () => {
+        const single = createPool({ max: 1 });
+        const store = new PostgresStateStore({ client: single, schema });
+        try {
+          const errors: StoreError[] = [];
+          await store.watch(() => undefined, { signal: controller.signal, onError: (error) => errors.push(error) });
+          await store.close();
+          expect(single.idleCount).toBe(1);
+          expect(errors).toEqual([]);
+        } finally {
+          await store.close();
+          await single.end();
+        }
+      });
+
+      it('tables of the same name in two schemas do not hear each other', async () => {
+        const otherSchema = randomSchemaName();
+        try {
+          const here = new PostgresStateStore({ client: pool, schema });
+          const there = new PostgresStateStore({ client: pool, schema: otherSchema });
+          const heard = await watch(here);
+          await there.insert(makeStopRecord({ key: 'elsewhere' }));
+          await here.insert(makeStopRecord({ key: 'sentinel' }));
+          await heardKey(heard, 'sentinel');
+          expect(heard.changes.map((change) => change.key)).toEqual(['sentinel']);
+        } finally {
+          await dropSchema(pool, otherSchema);
+        }
+      });
+
+      it('ignores notifications on its channel that no store sent', async () => {
+        const store = new PostgresStateStore({ client: pool, schema });
+        const heard = await watch(store);
+        for (const payload of ['not json', '42', '{"key":1,"version":1,"state":"active"}', '{"key":"K","version":1.5,"state":"active"}', '{"key":"K","version":null,"state":"active"}']) {
+          await query('SELECT pg_notify($1, $2)', [store.channel, payload]);
+        }
+        await store.insert(makeStopRecord({ key: 'sentinel' }));
+        await heardKey(heard, 'sentinel');
+        expect(heard.changes.map((change) => change.key)).toEqual(['sentinel']);
+        expect(heard.errors).toEqual([]);
+      });
+
+      it('ignores other channels a pooled connection still listens on (a user LISTEN left behind)', async () => {
+        const single = createPool({ max: 1 });
+        const store = new PostgresStateStore({ client: single, schema });
+        try {
+          const leftBehind = await single.connect();
+          await leftBehind.query('LISTEN user_channel');
+          leftBehind.release();
+          const heard = await watch(store);
+          await query(`SELECT pg_notify('user_channel', $1)`, [JSON.stringify({ key: 'foreign', version: 1, state: 'active' })]);
+          // The watch holds the small pool's only connection: write through the other pool.
+          await new PostgresStateStore({ client: pool, schema }).insert(makeStopRecord({ key: 'sentinel' }));
+          await heardKey(heard, 'sentinel');
+          expect(heard.changes.map((change) => change.key)).toEqual(['sentinel']);
+        } finally {
+          await store.close();
+          await single.end();
+        }
+      });
+
+      it('when the listening connection breaks, every watch ends with onError, and a new watch works', async () => {
+        const store = new PostgresStateStore({ client: pool, schema });
+        const first = await watch(store);
+        const second = await watch(store);
+        const killed = await query(
+          `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database() AND query = $1`,
+          [`LISTEN "${store.channel}"`],
+        );
+        expect(killed).toEqual([{ killed: true }]);
+        await vi.waitFor(() => expect(first.errors.length + second.errors.length).toBe(2), { timeout: 10_000, interval: 10 });
+        expect(first.errors[0]).toMatchObject({ code: 'ERR_STORE_FAILED', message: expect.stringContaining('lost its listening connection') });
+        const again = await watch(store);
+        await store.insert(makeStopRecord({ key: 'after' }));
+        await heardKey(again, 'after');
+        expect(first.changes).toEqual([]);
+        expect([first.errors, second.errors].map((errors) => errors.length)).toEqual([1, 1]);
+      });
+
+      it('leaves positionId and owner out of a payload too large for NOTIFY, and refuses a key too long for any', async () => {
+        const store = new PostgresStateStore({ client: pool, schema });
+        const heard = await watch(store);
+        await store.insert(makeStopRecord({ key: 'K', owner: 'o'.repeat(8_000) }));
+        await heardKey(heard, 'K');
+        expect(heard.changes).toEqual([{ key: 'K', version: 1, state: 'active' }]);
+        const longKey = 'k'.repeat(8_000);
+        await expect(store.insert(makeStopRecord({ key: longKey }))).rejects.toMatchObject({
+          code: 'ERR_STORE_FAILED',
+          message: expect.stringContaining('too long for a change notification'),
+        });
+        await expect(query(`SELECT count(*)::int AS count FROM "${schema}".trailing_stops`)).resolves.toEqual([{ count: 1 }]);
+      });
+
+      it('needs a pool: over a client without connect() it declares no watch and refuses one', async () => {
+        const bare: PostgresQueryable = { query: (text, values) => pool.query(text, values) };
+        const store = new PostgresStateStore({ client: bare, schema });
+        expect(store.capabilities.watch).toBe(false);
+        await expect(store.watch(() => undefined, { signal: controller.signal })).rejects.toMatchObject({
+          code: 'ERR_STORE_FAILED',
+          message: expect.stringContaining('needs `client` to be a pg Pool'),
+        });
+      });
     });
 
     it('stores version as bigint and reads it back as a number', async () => {
