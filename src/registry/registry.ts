@@ -15,31 +15,30 @@
 import { EventEmitter } from 'eventemitter3';
 import type { OrderPlacer, OrderUpdate } from '../ports/order-placer.js';
 import type { StateStore } from '../ports/state-store.js';
-import { type Clock, systemClock } from '../ports/clock.js';
-import { type Logger, silentLogger } from '../ports/logger.js';
+import { systemClock } from '../ports/clock.js';
+import { silentLogger } from '../ports/logger.js';
 import { MemoryStateStore } from '../stores/memory.js';
 import { AbortedError, ClosedError, NotFoundError, PlacementError, StoreError, TrailingStopError, ValidationError } from '../errors.js';
 import type { RegistryEvents } from '../events.js';
 import { detachOnAbort } from '../domain/abort.js';
 import { checkNumber, positive } from '../domain/validation.js';
 import { validateCreateSpec, type CreateStopSpec, type ValidatedSpec } from '../policy/create-spec.js';
-import { ExchangeGateway } from '../exchange/gateway.js';
 import { fitSpecToPlacer } from '../exchange/placer-support.js';
-import { StopBook } from '../stop/stop-book.js';
 import type { TrailingStop } from '../stop/trailing-stop.js';
-import { Reconciler, type ReconcileOptions, type ReconcileReport, type RestoreReport } from '../recovery/reconciler.js';
+import type { ExchangeGateway } from '../exchange/gateway.js';
+import type { StopBook } from '../stop/stop-book.js';
+import type { Reconciler, ReconcileOptions, ReconcileReport, RestoreReport } from '../recovery/reconciler.js';
+import { assembleCollaborators } from './assembly.js';
+import type { CreationProtocol } from './creation.js';
+import { checkOrderUpdate, type OrderUpdates } from './order-updates.js';
+import type { OwedWork } from './owed-work.js';
+import type { PriceFanOut } from './price-fan-out.js';
+import type { RecordWriter } from './record-writer.js';
+import type { Reporter } from './reporter.js';
+import { statsOf, type RegistryCounters, type RegistryStats } from './stats.js';
+import type { StopEndings } from './stop-endings.js';
+import type { WorkTracker } from './work-tracker.js';
 import { resolveRegistryOptions, type ResolvedRegistryOptions, type TrailingStopRegistryOptions } from './options.js';
-import { CreationProtocol } from './creation.js';
-import { PriceFanOut } from './price-fan-out.js';
-import { RecordWriter } from './record-writer.js';
-import { Reporter } from './reporter.js';
-import { RegistryCounters, statsOf, type RegistryStats } from './stats.js';
-import { StopEndings } from './stop-endings.js';
-import { StopFactory } from './stop-factory.js';
-import { WorkTracker } from './work-tracker.js';
-import { OwedWork } from './owed-work.js';
-import { OrderUpdates, checkOrderUpdate } from './order-updates.js';
-import { TriggerConfirmation } from './trigger-confirmation.js';
 
 export type { RegistryStats } from './stats.js';
 
@@ -70,10 +69,10 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   readonly #placer: OrderPlacer;
   readonly #store: StateStore;
   readonly #ownsStore: boolean;
-  readonly #counters = new RegistryCounters();
+  readonly #counters: RegistryCounters;
   readonly #reporter: Reporter;
-  readonly #work = new WorkTracker();
-  readonly #book = new StopBook();
+  readonly #work: WorkTracker;
+  readonly #book: StopBook;
   readonly #gateway: ExchangeGateway;
   readonly #endings: StopEndings;
   readonly #creation: CreationProtocol;
@@ -97,100 +96,28 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     this.#ownsStore = options.store === undefined;
     const store = options.store ?? new MemoryStateStore();
     this.#store = store;
-    const clock: Clock = options.clock ?? systemClock;
-    const logger: Logger = options.logger ?? silentLogger;
-    const owner = resolved.owner;
-    const book = this.#book;
-    const work = this.#work;
-    const reporter = new Reporter(this, logger, this.#counters);
-    this.#reporter = reporter;
-    const gateway = new ExchangeGateway({
+    const parts = assembleCollaborators({
+      events: this,
+      options: resolved,
       placer: this.#placer,
-      concurrency: resolved.concurrency,
-      timeoutMs: resolved.timeoutMs,
-      retry: resolved.retry,
-      clock,
-      random,
-      track: (late) => work.track(late),
-      onLateOrderCancelled: (order, key) => reporter.compensated(key, order, 'late-answer'),
-      onTimeout: (operation, key) => logger.warn('Exchange call timed out; outcome unknown', { operation, key }),
-    });
-    this.#gateway = gateway;
-    this.#owed = new OwedWork({ clock, random, timeoutMs: resolved.timeoutMs, retry: resolved.retry, work });
-    const writer = new RecordWriter({ store, clock, owner, gateway, reporter, owed: this.#owed, work });
-    this.#writer = writer;
-    const endings = new StopEndings({ book, store, clock, owner, placer: this.#placer, gateway, writer, reporter, work });
-    this.#endings = endings;
-    const factory = new StopFactory({
-      clock,
-      random,
-      owner,
-      clientOrderIdPrefix: resolved.clientOrderIdPrefix,
-      sync: { gateway, clock, persistence: writer, outcomes: endings, work },
-    });
-    this.#creation = new CreationProtocol({
-      book,
       store,
-      clock,
-      gateway,
-      owner,
-      leaseMs: resolved.leaseMs,
-      claimPollMs: resolved.claimPollMs,
-      revalidateAfterMs: resolved.revalidateAfterMs,
-      factory,
-      writer,
-      endings,
-      reporter,
-      work,
+      clock: options.clock ?? systemClock,
+      logger: options.logger ?? silentLogger,
+      random,
       closed: () => this.#closed,
     });
-    const updates = new OrderUpdates({
-      book,
-      gateway,
-      endings,
-      reporter,
-      clock,
-      onExternalCancel: resolved.onExternalCancel,
-      resubscribeMs: resolved.retry.baseDelayMs || 250,
-      writer,
-      work,
-      graceMs: resolved.confirmTriggerMs,
-    });
-    this.#updates = updates;
-    const confirmation = new TriggerConfirmation({
-      gateway,
-      clock,
-      endings,
-      reporter,
-      work,
-      confirmTriggerMs: resolved.confirmTriggerMs,
-      onExternalCancel: resolved.onExternalCancel,
-      watching: () => updates.watching,
-      closed: () => this.#closed,
-    });
-    this.#prices = new PriceFanOut(book, endings, reporter, confirmation);
-    this.#reconciler = new Reconciler({
-      store,
-      gateway,
-      clock,
-      logger,
-      owner,
-      leaseMs: resolved.leaseMs,
-      clientOrderIdPrefix: resolved.clientOrderIdPrefix,
-      book,
-      entries: factory,
-      writes: writer,
-      endings,
-      reports: {
-        reconciled: (event) => {
-          const level = event.action === 'mismatch' || event.action === 'gap' ? 'error' : event.action === 'replaced' || event.action === 'orphanCancelled' ? 'warn' : 'info';
-          logger[level]('Reconciled', { key: event.key, action: event.action, detail: event.detail });
-          this.emit('reconciled', event);
-        },
-        corrupt: (event) => this.emit('corruptRecord', event),
-        error: (error, context) => reporter.error(error, context),
-      },
-    });
+    this.#counters = parts.counters;
+    this.#reporter = parts.reporter;
+    this.#work = parts.work;
+    this.#book = parts.book;
+    this.#gateway = parts.gateway;
+    this.#endings = parts.endings;
+    this.#creation = parts.creation;
+    this.#prices = parts.prices;
+    this.#writer = parts.writer;
+    this.#reconciler = parts.reconciler;
+    this.#owed = parts.owed;
+    this.#updates = parts.updates;
   }
 
   /** This registry's owner id (recorded in its claims). */
