@@ -97,7 +97,7 @@ export class MemoryStateStore implements StateStore {
     const existing = this.#records.get(record.key);
     if (existing !== undefined) return { inserted: false, record: copyRecord(existing) };
     this.#records.set(record.key, copyRecord(record));
-    this.#feed.publish(changeOf(record));
+    if (this.#feed.size > 0) this.#feed.publish(changeOf(record));
     return { inserted: true, record: copyRecord(record) };
   }
 
@@ -110,7 +110,7 @@ export class MemoryStateStore implements StateStore {
       return { updated: false, current: current === undefined ? undefined : copyRecord(current) };
     }
     this.#records.set(next.key, copyRecord(next));
-    this.#feed.publish(changeOf(next));
+    if (this.#feed.size > 0) this.#feed.publish(changeOf(next));
     return { updated: true, record: copyRecord(next) };
   }
 
@@ -121,7 +121,7 @@ export class MemoryStateStore implements StateStore {
     if (current === undefined) return false;
     if (expectedVersion !== undefined && current.version !== expectedVersion) return false;
     this.#records.delete(key);
-    this.#feed.publish({ key, version: null, state: null });
+    if (this.#feed.size > 0) this.#feed.publish({ key, version: null, state: null });
     return true;
   }
 
