@@ -21,6 +21,14 @@ const expected: Record<string, Record<string, string[]>> = {
   ),
   memory: { registry: ['bytesPerStop'] },
   sync: { 'make-before-break': ['exchangeCalls', 'cancels', 'unprotectedMs'], 'cancel-then-place': ['exchangeCalls', 'cancels', 'unprotectedMs'] },
+  spike: Object.fromEntries(
+    ['registry', 'unbudgeted', 'round-robin'].map((name) => [name, ['rateLimitErrors', 'requests', 'lagPercentMean', 'lagPercentMax', 'newPositionProtectedMsMax']]),
+  ),
+  recovery: Object.fromEntries(
+    (process.env.DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'])
+      .flatMap((store) => [`${store}-1000`, `${store}-10000`])
+      .map((name) => [name, ['wallMs', 'venueRequests', 'storeRoundTrips']]),
+  ),
 };
 
 it('npm run bench -- --quick runs every scenario and reports the documented names', () => {
@@ -47,4 +55,9 @@ it('npm run bench -- --quick runs every scenario and reports the documented name
   expect(report.scenarios.sync!['make-before-break']!.unprotectedMs).toBe(0);
   // The naive variant's defect is reproduced, not assumed.
   expect(report.scenarios.storm!['double-check']!.orphans).toBeGreaterThan(0);
+  // spike runs on a simulated clock, so its counts are exact: the unbudgeted registry meets many 429s.
+  expect(report.scenarios.spike!.unbudgeted!.rateLimitErrors).toBeGreaterThan(0);
+  // A restart reconciles 10,000 stops on 500 symbols with at most one listing per symbol, no lookup per stop.
+  expect(report.scenarios.recovery!['sqlite-10000']!.venueRequests).toBeGreaterThan(0);
+  expect(report.scenarios.recovery!['sqlite-10000']!.venueRequests).toBeLessThanOrEqual(500);
 }, 200_000);
