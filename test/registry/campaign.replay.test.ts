@@ -16,9 +16,9 @@ import { realRegistry } from '../support/campaign-world.js';
 
 const quiet: SlotFaults = { placer: [], store: [] };
 
-/** Two registries on a memory store and a venue that streams order updates; time passes when idle. */
+/** Two registries on a memory store with its change feed and a venue that streams order updates; time passes when idle. */
 function world(overrides: Partial<CampaignSetup> = {}): CampaignSetup {
-  return { store: 'memory', amend: false, stream: true, time: 'idle', slots: [quiet, quiet], ...overrides };
+  return { store: 'memory', amend: false, stream: true, watch: true, time: 'idle', slots: [quiet, quiet], ...overrides };
 }
 
 function input(setup: CampaignSetup, commands: readonly CommandData[]): CampaignInput {

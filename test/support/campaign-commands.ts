@@ -91,11 +91,15 @@ export interface CampaignProfile {
   readonly time: { readonly idle: number; readonly race: number };
   /** Whether the venue streams order updates. */
   readonly stream: readonly boolean[];
+  /** Whether the store's change feed reaches the registries. */
+  readonly watch: readonly boolean[];
   readonly maxCommands: number;
   /** Invalid specs among creations, in percent. */
   readonly invalidPercent: number;
   /** Problems matching it are not reported: an open defect with its own replay test. */
   readonly excuse?: RegExp;
+  /** Every creation asks for the same position shape (a long of 1, 2 % stop, no position id). */
+  readonly uniformSpecs?: boolean;
 }
 
 /** Everything, as the issue lists it. */
@@ -122,6 +126,7 @@ export const fullProfile: CampaignProfile = {
   amend: [false, true],
   time: { idle: 3, race: 1 },
   stream: [true, false],
+  watch: [true, false],
   maxCommands: 40,
   invalidPercent: 10,
 };
@@ -133,9 +138,11 @@ const specChoice: fc.Arbitrary<SpecChoice> = fc.record({
   positionId: fc.option(fc.constantFrom('p1' as const, 'p2' as const), { nil: null, freq: 2 }),
 });
 
+const uniformSpec: SpecChoice = { side: 'long', quantity: 1, stopLossPercent: 2, positionId: null };
+
 function createItem(profile: CampaignProfile): fc.Arbitrary<CreateItem> {
   const key = fc.constantFrom(...campaignKeys);
-  const valid = fc.record({ key, spec: specChoice });
+  const valid = fc.record({ key, spec: profile.uniformSpecs === true ? fc.constant(uniformSpec) : specChoice });
   if (profile.invalidPercent <= 0) return valid;
   const invalid = fc.record({ key, invalid: fc.constantFrom(...invalidSpecKinds) });
   return fc.oneof({ arbitrary: valid, weight: 100 - profile.invalidPercent }, { arbitrary: invalid, weight: profile.invalidPercent });
@@ -214,6 +221,7 @@ export function setupArbitrary(profile: CampaignProfile): fc.Arbitrary<CampaignS
     store: fc.constantFrom(...profile.stores),
     amend: fc.constantFrom(...profile.amend),
     stream: fc.constantFrom(...profile.stream),
+    watch: fc.constantFrom(...profile.watch),
     time: fc.oneof(
       ...(['idle', 'race'] as const).filter((mode) => profile.time[mode] > 0).map((mode) => ({ arbitrary: fc.constant(mode), weight: profile.time[mode] })),
     ),

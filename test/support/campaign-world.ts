@@ -57,13 +57,15 @@ export interface CampaignRegistry {
   on(event: 'error', listener: (...args: unknown[]) => void): unknown;
 }
 
-/** The ports one registry incarnation gets. */
+/** The ports one registry incarnation gets, and the options its world asks for. */
 export interface RegistryPorts {
   readonly placer: OrderPlacer;
   readonly store: StateStore;
   readonly clock: Clock;
   readonly owner: string;
   readonly random: () => number;
+  /** Registry options of this world (e.g. `revalidateAfterMs: 0` without a change feed). */
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 /** A registry under test. */
@@ -94,7 +96,7 @@ export const campaignRegistryOptions = {
 export const realRegistry: Variant = {
   name: 'TrailingStopRegistry',
   memoryView: true,
-  build: (ports) => new TrailingStopRegistry({ ...campaignRegistryOptions, ...ports }),
+  build: ({ options, ...ports }) => new TrailingStopRegistry({ ...campaignRegistryOptions, ...options, ...ports }),
 };
 
 /** The fault schedules of one slot. */
@@ -114,6 +116,11 @@ export interface CampaignSetup {
   readonly time: TimeMode;
   /** The venue streams order updates (`watchOrders`): fills and cancels by hand reach the registries. */
   readonly stream: boolean;
+  /**
+   * The store's change feed (`watch`) reaches the registries. Without it each registry re-reads a
+   * record before acting on it (`revalidateAfterMs: 0`), its documented fallback.
+   */
+  readonly watch: boolean;
 }
 
 /** One run of one registry slot: from a start to its crash, close or the end. */
@@ -151,13 +158,15 @@ export class Incarnation {
     const base = faultFree ? world.scheduledVenue : slot.placer;
     // The crash and counting wrappers carry the calls; the order stream reaches only a living process.
     const placer = withOrderStream(this.crash.placer(this.#counting(base)), base, () => !this.#dead);
-    const store = this.crash.store(this.#countingStore(faultFree ? world.scheduledStore : slot.store));
+    const storeBase = faultFree ? world.scheduledStore : slot.store;
+    const store = withChangeFeed(this.crash.store(this.#countingStore(storeBase)), storeBase, () => !this.#dead);
     this.registry = world.variant.build({
       placer,
       store,
       clock: this.crash.clock(world.clock),
       owner: slot.owner,
       random: seededRandom(slot.index * 1_000 + number),
+      options: world.registryOptions,
     });
     this.registry.on('error', ((first: unknown, second?: unknown) => {
       // Either event shape: (error, context) or one payload carrying both.
@@ -290,6 +299,8 @@ export class World {
   /** The shared store as it really is (monitored, unscheduled, unfaulted): what the checks read. */
   readonly store: StateStore;
   readonly scheduledVenue: OrderPlacer;
+  /** Registry options this world asks for (see {@link CampaignSetup.watch}). */
+  readonly registryOptions: Readonly<Record<string, unknown>>;
   /** Told of fills and of cancels by hand, which are not the registries' doing. */
   readonly venueMonitor: VenueMonitor;
   readonly scheduledStore: StateStore;
@@ -332,7 +343,8 @@ export class World {
     const venueMonitor = new VenueMonitor(this.violations, () => this.lostSinceHeal);
     this.venueMonitor = venueMonitor;
     const storeMonitor = new StoreMonitor(this.violations, venueMonitor);
-    this.store = storeMonitor.wrap(variant.wrapStore?.(this.#inner) ?? this.#inner);
+    const raw = variant.wrapStore?.(this.#inner) ?? this.#inner;
+    this.store = storeMonitor.wrap(raw);
     const fastCheck = asFastCheckScheduler(scheduler);
     const venue = this.venue;
     // Order updates race the other answers: each one is a task of the scheduler.
@@ -345,7 +357,20 @@ export class World {
     };
     const scheduled = scheduledPlacer(venueMonitor.wrap(venue), fastCheck);
     this.scheduledVenue = setup.stream && typeof venue.watchOrders === 'function' ? withOrderStream(scheduled, stream, () => true) : scheduled;
-    this.scheduledStore = scheduledStore(this.store, fastCheck);
+    const scheduledWrites = scheduledStore(this.store, fastCheck);
+    if (setup.watch && typeof raw.watch === 'function') {
+      // Changes race the other answers too: each one is a task of the scheduler.
+      const feed: StateStore = {
+        ...scheduledWrites,
+        watch: (listener, options) =>
+          raw.watch!((change) => void scheduler.schedule(Promise.resolve(), 'store change').then(() => listener(change)), options),
+      };
+      this.scheduledStore = withChangeFeed(scheduledWrites, feed, () => true);
+      this.registryOptions = {};
+    } else {
+      this.scheduledStore = { ...scheduledWrites, capabilities: { ...scheduledWrites.capabilities, watch: false } };
+      this.registryOptions = supportsOption('revalidateAfterMs') ? { revalidateAfterMs: 0 } : {};
+    }
     for (const [index, faults] of setup.slots.entries()) {
       const slot = new Slot(index, faults, this);
       this.slots.push(slot);
@@ -489,6 +514,36 @@ function withOrderStream(placer: OrderPlacer, source: OrderPlacer, open: () => b
         options,
       ),
   };
+}
+
+/**
+ * `store` with the change feed of `source` (when it has one), delivering changes only while
+ * `open()` says so. The interceptors of test/support carry calls, not the feed.
+ */
+function withChangeFeed(store: StateStore, source: StateStore, open: () => boolean): StateStore {
+  const watch = source.watch;
+  if (watch === undefined) return store;
+  return {
+    ...store,
+    watch: (listener, options) =>
+      watch.call(
+        source,
+        (change) => {
+          if (open()) listener(change);
+        },
+        options,
+      ),
+  };
+}
+
+/** True when this build of the registry knows the option (older builds refuse unknown names). */
+function supportsOption(name: string): boolean {
+  try {
+    new TrailingStopRegistry({ placer: new PaperExchange(), [name]: 0 } as never);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A registry's `stats.inFlight`, when it has stats. */
