@@ -35,3 +35,15 @@ export { SanitizedCcxtError } from './ccxt/errors.js';
 export type { TriggerPriceType, VenueErrorCodes, VenueLookup, VenueProfile, VenueStop, VenueStopCall } from './ccxt/venue-profile.js';
 export { supportedExchangeIds, unsupportedVenues, venueProfiles, verifiedCcxtVersions } from './ccxt/venues.js';
 export { alphanumericIds, hexIds, lowercaseIds, sameIds, type ClientOrderIdCodec } from './ccxt/client-order-ids.js';
+export {
+  createCcxtOrderUpdateMapper,
+  orderUpdateFromCcxt,
+  verifiedOrderStreams,
+  watchCcxtOrders,
+  type CcxtMarketsLike,
+  type CcxtOrderStreamLike,
+  type CcxtOrderUpdateLike,
+  type CcxtOrderUpdateMapper,
+  type OrderUpdateMappingOptions,
+  type WatchCcxtOrdersOptions,
+} from './ccxt/order-updates.js';

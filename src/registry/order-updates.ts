@@ -81,7 +81,9 @@ export class OrderUpdates {
       case 'cancelled':
       case 'expired':
       case 'rejected':
-        if (current && !entry.retiring && !gateway.cancelledHere(update.clientOrderId)) this.#lost(entry, update.status, onExternalCancel);
+        // What filled before the order left shrank the position: the rest is what is protected again.
+        if (current && update.filledQuantity !== undefined) endings.partiallyFilled(entry, update.filledQuantity, update.averagePrice);
+        if (current && !entry.retiring && !gateway.cancelledHere(order.clientOrderId)) this.#lost(entry, update.status, onExternalCancel);
         break;
       default:
         break;
@@ -154,7 +156,7 @@ export class OrderUpdates {
   /** The stop this update is about: by its position's client order id base, else by venue id. */
   #match(update: OrderUpdate): StopEntry | undefined {
     const book = this.#options.book;
-    const entry = book.byClientOrderIdBase(clientOrderIdBaseOf(update.clientOrderId));
+    const entry = update.clientOrderId === '' ? undefined : book.byClientOrderIdBase(clientOrderIdBaseOf(update.clientOrderId));
     if (entry !== undefined || update.id === undefined) return entry;
     for (const candidate of book.entries()) if (candidate.order?.id === update.id) return candidate;
     return undefined;
@@ -163,7 +165,8 @@ export class OrderUpdates {
   /** True when this update (or a newer one) for the same order was applied already; records it otherwise. */
   #seen(entry: StopEntry, update: OrderUpdate): boolean {
     const applied = (entry.appliedUpdates ??= new Map());
-    const previous = applied.get(update.clientOrderId);
+    const orderKey = update.clientOrderId === '' ? `id:${update.id}` : update.clientOrderId;
+    const previous = applied.get(orderKey);
     const filled = update.filledQuantity ?? 0;
     if (previous !== undefined) {
       // Only two timestamped updates are ordered; one without a timestamp is never "older".
@@ -171,7 +174,7 @@ export class OrderUpdates {
       if (previous.status === update.status && previous.filled === filled) return true;
     }
     const timestamp = Math.max(update.timestamp ?? Number.NEGATIVE_INFINITY, previous?.timestamp ?? Number.NEGATIVE_INFINITY);
-    applied.set(update.clientOrderId, { timestamp, status: update.status, filled });
+    applied.set(orderKey, { timestamp, status: update.status, filled });
     return false;
   }
 }
@@ -182,14 +185,16 @@ export function checkOrderUpdate(update: unknown): asserts update is OrderUpdate
     throw new ValidationError('update', `Expected the order update to be an object, got ${describeValue(update)}`);
   }
   const value = update as Record<string, unknown>;
-  for (const field of ['clientOrderId', 'symbol'] as const) {
-    const text = value[field];
-    if (typeof text !== 'string' || text.length === 0 || text.length > 256) {
-      throw new ValidationError(field, `Expected \`${field}\` to be a non-empty string, got ${describeValue(text)}`);
-    }
+  if (typeof value.symbol !== 'string' || value.symbol.length === 0 || value.symbol.length > 256) {
+    throw new ValidationError('symbol', `Expected \`symbol\` to be a non-empty string, got ${describeValue(value.symbol)}`);
   }
   if (value.id !== undefined && (typeof value.id !== 'string' || value.id.length === 0)) {
     throw new ValidationError('id', `Expected \`id\` to be a non-empty string, got ${describeValue(value.id)}`);
+  }
+  // A venue that sent no client order id: '' with the venue's id, which then matches.
+  const clientOrderId = value.clientOrderId;
+  if (typeof clientOrderId !== 'string' || clientOrderId.length > 256 || (clientOrderId.length === 0 && value.id === undefined)) {
+    throw new ValidationError('clientOrderId', `Expected \`clientOrderId\` to be a string (empty only with \`id\`), got ${describeValue(clientOrderId)}`);
   }
   if (!statuses.has(value.status as string)) {
     throw new ValidationError('status', `Expected \`status\` to be one of ${[...statuses].join(', ')}, got ${describeValue(value.status)}`);

@@ -133,6 +133,18 @@ describe('handleOrderUpdate', () => {
     expect(events.find((event) => event.name === 'removed')?.args[0]).toMatchObject({ reason: 'released' });
   });
 
+  it('an update without a client order id matches by venue id; a cancel after a partial fill protects the rest', async () => {
+    const { registry, exchange } = makeRegistry({ confirmTriggerMs: 5 });
+    const stop = await registry.create(longSpec({ quantity: 3 }));
+    const order = stop.order!;
+    exchange.cancelByHand(order.id);
+    expect(registry.handleOrderUpdate({ clientOrderId: '', id: order.id, symbol: 'BTCUSDT', status: 'cancelled', filledQuantity: 1 })).toBe(true);
+    await registry.onIdle();
+    expect(stop.quantity).toBe(2);
+    expect(exchange.liveOrders()).toEqual([expect.objectContaining({ quantity: 2 })]);
+    expect(() => registry.handleOrderUpdate({ clientOrderId: '', symbol: 'BTCUSDT', status: 'cancelled' })).toThrow(ValidationError);
+  });
+
   it("the registry's own cancels (the old half of a move) change nothing", async () => {
     const { registry, exchange } = makeRegistry({ ...trailing });
     const events = recordAll(registry);

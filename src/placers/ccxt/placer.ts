@@ -21,12 +21,15 @@ import type {
   FindStopQuery,
   OrderPlacer,
   OpenStopsOptions,
+  OrderUpdate,
   PlacerCallOptions,
   PlacerCapabilities,
   StopOrder,
   StopOrderRequest,
   TrailingStopOrderRequest,
+  WatchOrdersOptions,
 } from '../../ports/order-placer.js';
+import { verifiedOrderStreams, watchCcxtOrders, type CcxtOrderStreamLike } from './order-updates.js';
 import { type Logger, silentLogger } from '../../ports/logger.js';
 import { systemClock } from '../../ports/clock.js';
 import { AbortedError, TrailingStopError } from '../../errors.js';
@@ -92,6 +95,14 @@ export class CcxtOrderPlacer implements OrderPlacer {
     options: PlacerCallOptions,
   ) => Promise<StopOrder>;
 
+  /**
+   * Streams the account's order updates (ccxt pro `watchOrders`) until the signal aborts. Present
+   * where `exchange.has.watchOrders` (a `ccxt.pro` instance) and the venue's stream is verified
+   * (`verifiedOrderStreams`: Binance USDⓈ-M, Bybit); absent otherwise, and triggers are then
+   * confirmed with `findStop`.
+   */
+  declare readonly watchOrders?: (listener: (update: OrderUpdate) => void, options: WatchOrdersOptions) => Promise<void>;
+
   readonly #exchange: CcxtExchangeLike;
   readonly #profile: VenueProfile;
   readonly #options: CcxtOrderPlacerOptions;
@@ -140,6 +151,10 @@ export class CcxtOrderPlacer implements OrderPlacer {
     if (configuration.nativeTrailing) {
       const limits = configuration.trailingLimits;
       this.placeTrailingStop = (request, callOptions) => this.#placeTrailing(request, limits, callOptions);
+    }
+    const stream = exchange as CcxtExchangeLike & Partial<CcxtOrderStreamLike>;
+    if (stream.has['watchOrders'] === true && typeof stream.watchOrders === 'function' && verifiedOrderStreams.includes(profile.name)) {
+      this.watchOrders = (listener, watchOptions) => watchCcxtOrders(stream as CcxtOrderStreamLike, listener, watchOptions.signal, { profile });
     }
   }
 
