@@ -314,4 +314,69 @@ describe('fault campaign replays: defects the campaign found', () => {
       /^\[I2\] BTC: claim left pending at quiescence: pending v1 of bot-0 \(BTC-long-p1/,
     );
   });
+
+  // The same root as N3 through remove(): bot-2 creates BTC and removes it at once; the removal
+  // cancels the order, then its delete fails (injected). remove() rejects (reported) and keeps the
+  // stop, but the record stays 'waiting' with the cancelled order (I2); a later restore() would
+  // place it again for a position the bot meant to close.
+  it.fails('N3b: remove() cancels the order, then a failed store delete leaves a live record without its order', async () => {
+    const failedFourthCall = storeFault('*', 4, { kind: 'reject', executed: false });
+    await stillBroken(
+      input(world({ slots: [quiet, quiet, failedFourthCall] }), [
+        { op: 'create', slot: 2, item: longBtc() },
+        { op: 'remove', slot: 2, key: 'BTC' },
+        settle,
+      ]),
+      /^\[I2\] BTC: the record's order is cancelled on the venue, the position has no stop: waiting v2 of bot-2/,
+    );
+  });
+
+  // The venue accepts the creation's order and cancels it at once (a lost order), and its order
+  // stream reports the cancel before the placement's answer arrives. The registry, not knowing the
+  // order yet, drops the update; then it records the order as live. With a stream it must notice
+  // (onExternalCancel: 'replace'); at quiescence the record names a cancelled order (I2).
+  it.fails('N9: a cancel reported by the order stream before the placement answered is lost', async () => {
+    const lostAtOnce = placerFault('placeStop', 1, { kind: 'lose-order' });
+    await stillBroken(
+      input(world({ slots: [lostAtOnce, quiet] }), [{ op: 'create', slot: 0, item: longBtc() }, settle]),
+      /^\[I2\] BTC: the record's order is cancelled on the venue, the position has no stop: waiting v2 of bot-0/,
+    );
+  });
+
+  // bot-0's BTC stop (98) fills as the price falls to 98, while bot-1 creates BTC: bot-1 adopts
+  // the record (still waiting) and resolves with it; the ended stop's record is then deleted, and
+  // bot-1 still holds the stop as waiting with the filled order (I6: the caller believes the new
+  // position protected). Also reported: the stop's entry price is not the spec's (N5).
+  it.fails('N10: create() resolves with an adopted stop whose order fills meanwhile, and keeps it waiting', async () => {
+    await stillBroken(
+      input(world(), [
+        { op: 'create', slot: 0, item: longBtc() },
+        settle,
+        { op: 'price', key: 'BTC', percent: -2, stale: true },
+        { op: 'create', slot: 1, item: longBtc() },
+        { op: 'price', key: 'BTC', percent: 0, stale: true },
+      ]),
+      /\[I6\] bot-1#1 .* resolved with a waiting stop \(\w+, order paper-1\) but the store has no record/,
+    );
+  });
+
+  // bot-0 creates BTC and ETH and reconciles at once; BTC's double-check write fails (injected) and
+  // is owed. The reconcile pass then takes over bot-0's own pending BTC claim as if abandoned,
+  // adopts the order and publishes a second entry for the key; the owed write of the first entry
+  // lands later (v4). The registry holds v3 while it wrote v4 (I4, and I1: two entries, one key).
+  it.fails("N11: reconcile() takes over the registry's own claim while the creation's write is owed", async () => {
+    const failedFourthCall = storeFault('*', 4, { kind: 'reject', executed: false });
+    await stillBroken(
+      input(world({ slots: [failedFourthCall, quiet] }), [
+        {
+          op: 'createMany',
+          slot: 0,
+          items: [longBtc(), { key: 'ETH', spec: { side: 'long', quantity: 1, stopLossPercent: 2, positionId: null } }],
+        },
+        { op: 'reconcile', slot: 0 },
+        settle,
+      ]),
+      /^\[I4\] bot-0#1 wrote BTC last but holds waiting v3 .*; the store has waiting v4 of bot-0/,
+    );
+  });
 });

@@ -17,7 +17,7 @@
  * records are excused while a crash or a lost order waits for the heal.
  */
 import { isTrailingStopError, type StopRecord, type TrailingStopErrorCode } from '../../src/index.js';
-import { campaignKeys, type CampaignStop, type Incarnation, type Operation, type World } from './campaign-world.js';
+import { campaignKeys, type CampaignStop, type Operation, type World } from './campaign-world.js';
 
 const liveStates = new Set(['waiting', 'active']);
 
@@ -74,10 +74,18 @@ function describeError(error: unknown): string {
   return isTrailingStopError(error) ? `${error.code} (${error.message})` : String(error);
 }
 
-function reported(incarnation: Incarnation, error: unknown, key: string | undefined): boolean {
+/**
+ * True when the operation's incarnation emitted, since the operation started, an `error` event for
+ * the failure: the error itself, one with its code and key, or (for a key) any error of that key:
+ * a failed move emits the venue's error while `resize()` rejects with its own.
+ */
+function reported(operation: Operation, error: unknown, key: string | undefined): boolean {
   if (!isTrailingStopError(error)) return false;
-  return incarnation.errors.some(
-    (event) => event.error === error || (event.error.code === error.code && (key === undefined || event.context.key === undefined || event.context.key === key)),
+  return operation.incarnation.errors.slice(operation.errorsAtStart).some(
+    (event) =>
+      event.error === error ||
+      (event.error.code === error.code && (key === undefined || event.context.key === undefined || event.context.key === key)) ||
+      (key !== undefined && event.context.key === key),
   );
 }
 
@@ -108,7 +116,7 @@ function operationProblems(world: World): string[] {
         continue;
       }
       const owed = operation.kind === 'create' ? error.code !== 'ERR_CLOSED' : !refusals.has(error.code);
-      if (owed && !reported(incarnation, error, operation.key)) {
+      if (owed && !reported(operation, error, operation.key)) {
         problems.push(`[I6] ${name} rejected with ${describeError(error)} but no \`error\` event reported it`);
       }
       continue;

@@ -276,6 +276,8 @@ export interface Operation {
   readonly afterClose: boolean;
   /** Scheduler steps taken before it started. */
   readonly startedAtStep: number;
+  /** How many `error` events its incarnation had emitted when it started. */
+  readonly errorsAtStart: number;
   outcome: { readonly status: 'pending' } | { readonly status: 'resolved'; readonly value: unknown } | { readonly status: 'rejected'; readonly error: unknown };
   settledAtStep: number | undefined;
   /** Settles when the operation settled or its incarnation crashed. */
@@ -401,6 +403,7 @@ export class World {
       incarnation,
       afterClose: incarnation.closing,
       startedAtStep: this.steps.count,
+      errorsAtStart: incarnation.errors.length,
       outcome: { status: 'pending' },
       settledAtStep: undefined,
       done: Promise.resolve(),
