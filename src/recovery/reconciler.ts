@@ -33,6 +33,8 @@ export class Reconciler {
   readonly #options: ReconcilerOptions;
 
   readonly #sweep: OrphanSweep;
+  /** Keys whose pending claim a pass of this reconciler is resolving (two passes may overlap). */
+  readonly #resolving = new Set<string>();
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
@@ -136,7 +138,13 @@ export class Reconciler {
   ): Promise<void> {
     const price = options.prices?.[record.symbol];
     if (record.state === 'pending') {
-      await this.#resolveClaim(record, open, canList, price, report);
+      if (this.#resolving.has(record.key)) return;
+      this.#resolving.add(record.key);
+      try {
+        await this.#resolveClaim(record, open, canList, price, report);
+      } finally {
+        this.#resolving.delete(record.key);
+      }
       return;
     }
     this.#loadRecord(record);

@@ -21,6 +21,7 @@ import { Reporter } from './reporter.js';
 import { RegistryCounters } from './stats.js';
 import { StopEndings } from './stop-endings.js';
 import { StopFactory } from './stop-factory.js';
+import { StoreChanges } from './store-changes.js';
 import { TriggerConfirmation } from './trigger-confirmation.js';
 import { WorkTracker } from './work-tracker.js';
 
@@ -51,6 +52,7 @@ export interface Collaborators {
   readonly creation: CreationProtocol;
   readonly prices: PriceFanOut;
   readonly updates: OrderUpdates;
+  readonly storeChanges: StoreChanges;
   readonly reconciler: Reconciler;
 }
 
@@ -84,6 +86,7 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
     clientOrderIdPrefix: resolved.clientOrderIdPrefix,
     sync: { gateway, clock, persistence: writer, outcomes: endings, work },
   });
+  const storeChanges = new StoreChanges({ store, book, writer, endings, reporter, work, clock, rewatchMs: resolved.retry.baseDelayMs || 250, owner });
   const creation = new CreationProtocol({
     book,
     store,
@@ -93,6 +96,7 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
     leaseMs: resolved.leaseMs,
     claimPollMs: resolved.claimPollMs,
     revalidateAfterMs: resolved.revalidateAfterMs,
+    watching: () => storeChanges.watching,
     factory,
     writer,
     endings,
@@ -146,5 +150,5 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
       error: (error, context) => reporter.error(error, context),
     },
   });
-  return { counters, reporter, work, book, gateway, owed, writer, endings, creation, prices, updates, reconciler };
+  return { counters, reporter, work, book, gateway, owed, writer, endings, creation, prices, updates, storeChanges, reconciler };
 }

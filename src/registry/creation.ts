@@ -44,6 +44,8 @@ export interface CreationOptions {
   readonly claimPollMs: number;
   /** See `revalidateAfterMs` in the registry options. */
   readonly revalidateAfterMs: number;
+  /** True while the store's watch keeps memory confirmed (then no time-based re-read is needed). */
+  readonly watching: () => boolean;
   readonly factory: StopFactory;
   readonly writer: RecordWriter;
   readonly endings: StopEndings;
@@ -187,7 +189,8 @@ export class CreationProtocol {
 
   /** True when this registry confirmed `entry` with the store within `revalidateAfterMs`. */
   #isFresh(entry: StopEntry): boolean {
-    return this.#options.clock.now() - entry.confirmedAt <= this.#options.revalidateAfterMs;
+    if (entry.confirmedAt === Number.NEGATIVE_INFINITY) return false;
+    return this.#options.watching() || this.#options.clock.now() - entry.confirmedAt <= this.#options.revalidateAfterMs;
   }
 
   /**
@@ -239,10 +242,10 @@ export class CreationProtocol {
         // A stale record of a finished (or another) position: clear it, then claim again. The same
         // position starts past the spent client order ids and versions. Its order goes first: a
         // failed or price-triggered stop may still rest on the venue.
-        if (existing.positionId === entry.positionId) {
-          entry.sequence = Math.max(entry.sequence, existing.sequence + 1);
-          entry.version = Math.max(entry.version, existing.version);
-        }
+        if (existing.positionId === entry.positionId) entry.sequence = Math.max(entry.sequence, existing.sequence + 1);
+        // Versions of a key go on past the cleared record, whatever the position: a stale writer's
+        // compare-and-set expecting the old record's version can never land on the new one.
+        entry.version = Math.max(entry.version, existing.version);
         if (existing.order !== null) await gateway.cancelStop(existing.order, existing.key);
         await store.delete(existing.key, existing.version);
         continue;

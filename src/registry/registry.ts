@@ -38,6 +38,7 @@ import type { Reporter } from './reporter.js';
 import { statsOf, type RegistryCounters, type RegistryStats } from './stats.js';
 import type { StopEndings } from './stop-endings.js';
 import type { WorkTracker } from './work-tracker.js';
+import type { StoreChanges } from './store-changes.js';
 import { resolveRegistryOptions, type ResolvedRegistryOptions, type TrailingStopRegistryOptions } from './options.js';
 
 export type { RegistryStats } from './stats.js';
@@ -81,6 +82,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   readonly #reconciler: Reconciler;
   readonly #owed: OwedWork;
   readonly #updates: OrderUpdates;
+  readonly #storeChanges: StoreChanges;
   #closed = false;
 
   /**
@@ -118,6 +120,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     this.#reconciler = parts.reconciler;
     this.#owed = parts.owed;
     this.#updates = parts.updates;
+    this.#storeChanges = parts.storeChanges;
   }
 
   /** This registry's owner id (recorded in its claims). */
@@ -183,6 +186,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       return Promise.reject(failure);
     }
     this.#updates.subscribe();
+    void this.#storeChanges.subscribe();
     const creation = this.#creation.start(input).then((entry) => entry.facade);
     const signal = options.signal;
     if (signal === undefined) return creation;
@@ -286,7 +290,11 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     if (this.#closed) throw new ClosedError();
     validatePrices(options.prices);
     this.#updates.subscribe();
-    return this.#work.run(() => this.#reconciler.restore(options));
+    return this.#work.run(async () => {
+      // Watch first, so no change between the restore's reading and the watch is missed.
+      await this.#storeChanges.subscribe();
+      return this.#reconciler.restore(options);
+    });
   }
 
   /**
@@ -325,6 +333,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     for (const entry of this.#book.entries()) entry.sync.cancel();
     this.#owed.stop();
     this.#updates.stop();
+    this.#storeChanges.stop();
     await this.onIdle();
     if (this.#ownsStore) await this.#store.close();
   }
