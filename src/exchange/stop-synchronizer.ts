@@ -14,6 +14,7 @@ import type { StopRecord } from '../ports/state-store.js';
 import { ClientOrderIdUsedError, OrderNotFoundError, TrailingStopError, WouldTriggerError, PlacementError } from '../errors.js';
 import { clientOrderIdFor } from '../domain/client-order-id.js';
 import type { ExchangeGateway } from './gateway.js';
+import { stopLag, WithdrawnError } from './order-budget.js';
 import type { StopEntry, VenueSync } from '../stop/stop-entry.js';
 import { unref } from '../domain/timers.js';
 
@@ -118,9 +119,13 @@ export class StopSynchronizer implements VenueSync {
     void this.#run();
   }
 
-  /** Stops the throttle timer (removal, trigger). A running operation completes. */
+  /**
+   * Stops the throttle timer (removal, trigger) and withdraws a move still waiting for the request
+   * budget (nothing of it was sent). An operation already sent completes.
+   */
   cancel(): void {
     this.#clearTimer();
+    this.#context.gateway.withdraw(this.#entry.key);
   }
 
   /** Resolves once no operation runs for this stop. */
@@ -180,7 +185,7 @@ export class StopSynchronizer implements VenueSync {
   async #syncOnce(): Promise<boolean> {
     const entry = this.#entry;
     const { clock, gateway, outcomes } = this.#context;
-    const target = entry.stopPrice;
+    let target = entry.stopPrice;
     const quantity = entry.quantity;
     if (entry.parameters.mode === 'emulated') {
       // No resting order: the registry is the stop. Persist the target so a restart resumes it.
@@ -195,9 +200,12 @@ export class StopSynchronizer implements VenueSync {
     const old = entry.order;
     let sequence = entry.sequence;
     let next: StopOrder;
+    // A move waiting for the request budget is chosen by its lag and sends the latest target (latest wins).
+    const lag = () => stopLag(entry);
+    const latest = () => (target = entry.stopPrice);
     try {
       if (old !== null && placer.amendStop !== undefined && quantity === entry.syncedQuantity) {
-        next = await gateway.amendStop(old, target, entry.key);
+        next = await gateway.amendStop(old, target, entry.key, { priority: 'move', lag, latest });
       } else {
         if (old !== null || sequence <= entry.spentThrough) sequence = entry.nextSequence;
         const request: StopOrderRequest = {
@@ -212,12 +220,14 @@ export class StopSynchronizer implements VenueSync {
           await gateway.cancelStop(old, entry.key);
           const unprotectedSince = clock.now();
           try {
-            next = await gateway.placeStop(request, entry.key);
+            // The position has no stop now: the placement is critical (priority `protect`, the default).
+            next = await gateway.placeStop(request, entry.key, { latest });
           } finally {
             outcomes.unprotected(clock.now() - unprotectedSince);
           }
         } else {
-          next = await gateway.placeStop(request, entry.key);
+          // Without an old order the position is unprotected: `protect` (the default); else a move.
+          next = await gateway.placeStop(request, entry.key, old === null ? { latest } : { priority: 'move', lag, latest });
           if (old !== null) {
             try {
               await gateway.cancelStop(old, entry.key);
@@ -229,6 +239,8 @@ export class StopSynchronizer implements VenueSync {
         }
       }
     } catch (error) {
+      // Withdrawn before it was sent (the stop ended or is being removed): nothing changed on the venue.
+      if (error instanceof WithdrawnError) return false;
       if (error instanceof OrderNotFoundError && old !== null) {
         // The order vanished (cancelled by hand, or filled): place a fresh one, under a fresh id.
         entry.orderVanished();

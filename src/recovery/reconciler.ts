@@ -279,14 +279,22 @@ export class Reconciler {
 
 /** The highest client order id sequence among the open orders of one position's id base (0: none). */
 function highestSequenceOf(open: Map<string, StopOrder>, base: string): number {
-  let highest = 0;
-  for (const clientOrderId of open.keys()) {
-    if (clientOrderIdBaseOf(clientOrderId) !== base) continue;
-    const sequence = Number.parseInt(clientOrderId.slice(base.length + 1), 36);
-    if (sequence > highest) highest = sequence;
+  let index = highestSequences.get(open);
+  if (index === undefined) {
+    // Built once per listing: one pass over the open orders, not one per record.
+    index = new Map<string, number>();
+    for (const clientOrderId of open.keys()) {
+      const orderBase = clientOrderIdBaseOf(clientOrderId);
+      const sequence = Number.parseInt(clientOrderId.slice(orderBase.length + 1), 36);
+      if (sequence > (index.get(orderBase) ?? 0)) index.set(orderBase, sequence);
+    }
+    highestSequences.set(open, index);
   }
-  return highest;
+  return index.get(base) ?? 0;
 }
+
+/** The highest sequence per client order id base, per listing (see {@link highestSequenceOf}). */
+const highestSequences = new WeakMap<Map<string, StopOrder>, Map<string, number>>();
 
 /** The pure plan's view of a stop and what the venue said about its order. */
 function situationOf(entry: StopEntry, claim: boolean, venueOrder: StopOrder | undefined, price: number | undefined) {

@@ -35,7 +35,7 @@ import type { OwedWork } from './owed-work.js';
 import type { PriceFanOut } from './price-fan-out.js';
 import type { RecordWriter } from './record-writer.js';
 import type { Reporter } from './reporter.js';
-import { statsOf, type RegistryCounters, type RegistryStats } from './stats.js';
+import { largestLagOf, statsOf, type RegistryCounters, type RegistryStats } from './stats.js';
 import type { StopEndings } from './stop-endings.js';
 import type { WorkTracker } from './work-tracker.js';
 import type { StoreChanges } from './store-changes.js';
@@ -140,7 +140,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
 
   /** Counters and gauges, as a fresh object. */
   get stats(): RegistryStats {
-    return statsOf(this.#counters, this.#gateway.counters, this.#work.count, this.#book.size);
+    return statsOf(this.#counters, this.#gateway.counters, this.#work.count, this.#book.size, this.#gateway.budget, largestLagOf(this.#book));
   }
 
   /** The stop for `key`, if this registry holds one. */

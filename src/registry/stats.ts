@@ -1,5 +1,8 @@
 /** The registry's counters, and the stats view built from them and the gateway's counters. */
+import type { StopBook } from '../stop/stop-book.js';
+import { stopLag } from '../exchange/order-budget.js';
 import type { GatewayCounters } from '../exchange/gateway.js';
+import type { BudgetStats } from '../exchange/order-budget.js';
 
 /** Counters and gauges of a registry; `registry.stats` returns a fresh copy. */
 export interface RegistryStats {
@@ -31,6 +34,17 @@ export interface RegistryStats {
   readonly unprotectedMs: number;
   /** Stops in memory. */
   readonly size: number;
+  /** Venue requests (weighted) sent within the current `rateLimit` window; 0 without `rateLimit`. */
+  readonly requestsInWindow: number;
+  /** Exchange calls that had to wait for the request budget or a rate-limit pause, since the start. */
+  readonly deferred: number;
+  /**
+   * The largest gap, among live stops the venue holds an order for, between the stop the policy
+   * wants and the stop the venue holds, in percent of the venue's stop price.
+   */
+  readonly largestLagPercent: number;
+  /** Ms left of the pause of non-critical exchange calls after a venue's rate-limit answer; 0 when none. */
+  readonly pauseRemainingMs: number;
 }
 
 /** The registry's own counters (mutable; the collaborators count into one shared object). */
@@ -48,7 +62,14 @@ export class RegistryCounters {
 }
 
 /** The stats view: the registry's counters, the gateway's, work in flight and the number of stops. */
-export function statsOf(counters: RegistryCounters, gateway: GatewayCounters, work: number, size: number): RegistryStats {
+export function statsOf(
+  counters: RegistryCounters,
+  gateway: GatewayCounters,
+  work: number,
+  size: number,
+  budget: BudgetStats,
+  largestLag: number,
+): RegistryStats {
   return {
     created: counters.created,
     adopted: counters.adopted,
@@ -64,5 +85,18 @@ export function statsOf(counters: RegistryCounters, gateway: GatewayCounters, wo
     triggered: counters.triggered,
     unprotectedMs: counters.unprotectedMs,
     size,
+    requestsInWindow: budget.requestsInWindow,
+    deferred: budget.deferred,
+    largestLagPercent: largestLag * 100,
+    pauseRemainingMs: budget.pauseRemainingMs,
   };
+}
+
+/** The largest lag, as a fraction, among live stops the venue holds an order for (0 when none). */
+export function largestLagOf(book: StopBook): number {
+  let largest = 0;
+  for (const entry of book.entries()) {
+    if (entry.live && entry.parameters.mode === 'exchange' && entry.order !== null) largest = Math.max(largest, stopLag(entry));
+  }
+  return largest;
 }

@@ -55,7 +55,9 @@ it('npm run bench -- --quick runs every scenario and reports the documented name
   expect(report.scenarios.sync!['make-before-break']!.unprotectedMs).toBe(0);
   // The naive variant's defect is reproduced, not assumed.
   expect(report.scenarios.storm!['double-check']!.orphans).toBeGreaterThan(0);
-  // spike runs on a simulated clock, so its counts are exact: the unbudgeted registry meets many 429s.
+  // spike runs on a simulated clock, so its counts are exact: the budget meets no 429, the unbudgeted registry many.
+  expect(report.scenarios.spike!.registry!.rateLimitErrors).toBe(0);
+  expect(report.scenarios.spike!['round-robin']!.rateLimitErrors).toBe(0);
   expect(report.scenarios.spike!.unbudgeted!.rateLimitErrors).toBeGreaterThan(0);
   // A restart reconciles 10,000 stops on 500 symbols with at most one listing per symbol, no lookup per stop.
   expect(report.scenarios.recovery!['sqlite-10000']!.venueRequests).toBeGreaterThan(0);

@@ -96,6 +96,10 @@ describe('registerTrailingStopMetrics with prom-client', () => {
       triggered: 1,
       unprotectedMs: 1500,
       size: 0,
+      requestsInWindow: 7,
+      deferred: 3,
+      largestLagPercent: 0.25,
+      pauseRemainingMs: 0,
     };
     const source: MetricsSource = { stats, list: () => [] };
     const prometheus = new Registry();
