@@ -241,10 +241,10 @@ export class CcxtOrderPlacer implements OrderPlacer {
   }
 
   /**
-   * Every open stop on the symbols this placer has used, the constructor's `symbols` and the
-   * call's `options.symbols` (the registry passes those of its records; one venue call per
-   * symbol); with none known, one call without a symbol. Only reduce-only conditional or trailing
-   * orders are listed.
+   * Every open stop on the call's `options.symbols` when it names some (the registry asks one
+   * symbol per call, so a bad symbol cannot fail the others); otherwise on the constructor's
+   * `symbols` and every symbol this placer has used; with none known, one call without a symbol.
+   * One venue call per symbol. Only reduce-only conditional or trailing orders are listed.
    *
    * @example
    * ```ts
@@ -255,7 +255,8 @@ export class CcxtOrderPlacer implements OrderPlacer {
   openStops(options: OpenStopsOptions): Promise<StopOrder[]> {
     return this.#call('openStops', options, {}, async () => {
       await this.#ensureMarkets();
-      const symbols = [...new Set([...(this.#options.symbols ?? []), ...(options.symbols ?? []), ...this.#usedSymbols])];
+      const asked = options.symbols ?? [];
+      const symbols = asked.length > 0 ? [...new Set(asked)] : [...new Set([...(this.#options.symbols ?? []), ...this.#usedSymbols])];
       return listOpenStops(this.#context, symbols);
     });
   }
