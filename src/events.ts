@@ -117,7 +117,7 @@ export interface ErrorContext {
    * What the registry was doing: `compensate` is the cancel of an order nothing may keep (a lost
    * race, a removal meanwhile) that failed every retry; reconciliation sweeps it later.
    */
-  readonly operation: 'create' | 'sync' | 'remove' | 'trigger' | 'reconcile' | 'compensate' | 'watch';
+  readonly operation: 'create' | 'sync' | 'remove' | 'trigger' | 'restore' | 'reconcile' | 'compensate' | 'watch';
 }
 
 /** Payload of `error`: the failure, and what the registry was doing. */

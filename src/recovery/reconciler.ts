@@ -152,7 +152,13 @@ export class Reconciler {
     if (entry === undefined || !isSameStop(entry, record) || !entry.live || entry.sync.running) return;
     entry.spentThrough = Math.max(entry.spentThrough, highestSequenceOf(open, entry.clientOrderIdBase));
     const lookup = needsVenueOrder(false, entry.parameters.mode, entry.order !== null);
-    const venueOrder = lookup ? await this.#lookupOrder(entry, open, canList) : undefined;
+    // A stop without an order is looked for in the listing only (a look-up per waiting stop and
+    // pass would cost the venue's budget); with no listing, by its client order id.
+    const venueOrder = !lookup
+      ? undefined
+      : entry.order === null && canList
+        ? open.get(entry.clientOrderId)
+        : await this.#lookupOrder(entry, open, canList);
     const action = planRecovery(situationOf(entry, false, venueOrder, price));
     switch (action) {
       case 'finalize':
@@ -180,6 +186,9 @@ export class Reconciler {
         entry.sync.request();
         await entry.sync.idle();
         return;
+      case 'adopt':
+        await this.#adoptFirstOrder(entry, venueOrder!, report);
+        return;
       case 'sync':
         entry.sync.request();
         await entry.sync.idle();
@@ -187,6 +196,24 @@ export class Reconciler {
       default:
         return;
     }
+  }
+
+  /**
+   * The venue holds an order under the stop's current client order id that the record does not
+   * name: its first order went out just before a crash. It is the stop's order now; its price is
+   * the stop (tightening only), and an order placed at activation means the stop is active.
+   */
+  async #adoptFirstOrder(entry: StopEntry, order: StopOrder, report: (event: ReconcileEvent) => void): Promise<void> {
+    const hadNoStop = entry.stopPrice !== entry.stopPrice;
+    if (hadNoStop || entry.direction * (order.stopPrice - entry.stopPrice) > 0) entry.stopPrice = order.stopPrice;
+    if (hadNoStop) {
+      // Without an initial stop, the first order goes out at activation.
+      entry.activated = true;
+      entry.activate();
+    }
+    entry.placed(order, order.stopPrice, order.quantity);
+    if ((await this.#options.writes.write(entry)) === 'gone') return;
+    report({ key: entry.key, action: 'adopted', order, detail: 'Found an order under the stop\'s client order id that its record did not name' });
   }
 
   /** A pending claim this registry owns, or whose lease expired: resolved by client order id (I7). */

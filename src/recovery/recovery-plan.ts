@@ -10,7 +10,8 @@ import type { StopOrder } from '../ports/order-placer.js';
 /**
  * The action for one stop:
  * - `finalize`: the venue filled the stop's order: the stop triggered;
- * - `adopt`: a pending claim's order is on the venue: keep it and settle the claim;
+ * - `adopt`: the venue holds an order under the stop's current client order id that its record
+ *   does not name (a pending claim's, or a first order placed just before a crash): keep it;
  * - `resume`: a pending claim has no order: place it under the claim's client order id;
  * - `gap`: the price already crossed the stop: trigger it, place nothing;
  * - `keep`: the venue holds the order as recorded;
@@ -43,9 +44,13 @@ export interface RecoverySituation {
   readonly price: number | undefined;
 }
 
-/** True when recovery must ask the venue about the stop's order before deciding. */
+/**
+ * True when recovery must ask the venue about the stop's order before deciding: a claim, a stop
+ * with an order (not emulated), and an exchange stop without one (its first order may have gone
+ * out just before a crash, under its current client order id).
+ */
 export function needsVenueOrder(claim: boolean, mode: StopMode, hasOrder: boolean): boolean {
-  return claim || (hasOrder && mode !== 'emulated');
+  return claim || (mode !== 'emulated' && (hasOrder || mode === 'exchange'));
 }
 
 /** True when `price` (if known) has crossed a stop at `stopPrice` (if any). */
@@ -62,14 +67,15 @@ export function planRecovery(situation: RecoverySituation): RecoveryAction {
     if (venueOrder !== undefined) return 'adopt';
     return crossed ? 'gap' : 'resume';
   }
+  if (needsVenueOrder(false, mode, situation.hasOrder) && venueOrder?.status === 'filled') return 'finalize';
   if (situation.hasOrder && mode !== 'emulated') {
-    if (venueOrder?.status === 'filled') return 'finalize';
     if (venueOrder !== undefined && venueOrder.status !== 'cancelled') {
       return venueOrder.side !== situation.closingSide || venueOrder.quantity !== situation.quantity ? 'mismatch' : 'keep';
     }
     if (mode === 'native') return 'none';
     return crossed ? 'gap' : 'replace';
   }
+  if (mode === 'exchange' && venueOrder !== undefined && venueOrder.status !== 'cancelled' && venueOrder.status !== 'filled') return 'adopt';
   if (crossed) return 'gap';
   return mode === 'exchange' && situation.stopPrice === situation.stopPrice ? 'sync' : 'none';
 }

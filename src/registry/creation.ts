@@ -23,7 +23,7 @@ import {
 import { isFinished } from '../domain/position.js';
 import type { ValidatedSpec } from '../policy/create-spec.js';
 import type { ExchangeGateway } from '../exchange/gateway.js';
-import type { StopBook, Flight } from '../stop/stop-book.js';
+import { differingPositionFields, type StopBook, type Flight, type PositionFields } from '../stop/stop-book.js';
 import type { StopEntry } from '../stop/stop-entry.js';
 import { isSameStop, mergeRecord, recordOf } from '../stop/stop-record.js';
 import { isExpiredClaim, takeOverExpiredClaim } from '../recovery/lease.js';
@@ -90,6 +90,13 @@ export class CreationProtocol {
     const key = input.key;
     const flight = book.flight(key);
     if (flight !== undefined && (input.positionId === undefined || input.positionId === flight.positionId)) {
+      const fields = differingPositionFields(flight.position, positionOf(input));
+      if (fields.length > 0) {
+        // Joining would answer this caller with another position's stop.
+        const conflict = new StopConflictError(key, fields);
+        reporter.error(conflict, { operation: 'create', key });
+        return Promise.reject(conflict);
+      }
       reporter.counters.coalesced++;
       return flight.promise;
     }
@@ -108,7 +115,7 @@ export class CreationProtocol {
         throw failure;
       },
     );
-    const current: Flight = { promise, positionId: input.positionId };
+    const current: Flight = { promise, positionId: input.positionId, position: positionOf(input) };
     book.beginFlight(key, current);
     return promise;
   }
@@ -153,7 +160,12 @@ export class CreationProtocol {
       }
       book.markCreating(entry.clientOrderIdBase);
       const claim = await this.#claim(entry, input).finally(() => book.unmarkCreating(entry.clientOrderIdBase));
-      if (claim.kind === 'adopt') return this.adopt(claim.record);
+      if (claim.kind === 'adopt') {
+        // Another registry's stop for the key: it serves this caller only for the same position.
+        const fields = differingPositionFields(positionOfRecord(claim.record), positionOf(input));
+        if (fields.length > 0) throw new StopConflictError(key, fields);
+        return this.adopt(claim.record);
+      }
       if (claim.takeover) entry = factory.fromRecord(claim.record);
       entry.version = claim.record.version;
       book.markCreating(entry.clientOrderIdBase);
@@ -352,10 +364,16 @@ function reusable(entry: StopEntry, input: Pick<ValidatedSpec, 'positionId'>): b
 
 /** Throws {@link StopConflictError} when `input` describes another position than the live stop's. */
 function refuseConflict(entry: StopEntry, input: ValidatedSpec): void {
-  const fields: string[] = [];
-  if (input.side !== entry.side) fields.push('side');
-  if (input.quantity !== entry.quantity) fields.push('quantity');
-  if (input.entryPrice !== entry.entryPrice) fields.push('entryPrice');
-  if (input.parameters.mode !== entry.parameters.mode) fields.push('mode');
+  const fields = differingPositionFields(positionOfRecord(entry), positionOf(input));
   if (fields.length > 0) throw new StopConflictError(entry.key, fields);
+}
+
+/** The position a spec asks to protect. */
+function positionOf(input: ValidatedSpec): PositionFields {
+  return { side: input.side, quantity: input.quantity, entryPrice: input.entryPrice, mode: input.parameters.mode };
+}
+
+/** The position a stored record (or a stop) protects. */
+function positionOfRecord(stop: Pick<StopRecord, 'side' | 'quantity' | 'entryPrice' | 'parameters'>): PositionFields {
+  return { side: stop.side, quantity: stop.quantity, entryPrice: stop.entryPrice, mode: stop.parameters.mode };
 }

@@ -293,7 +293,12 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     return this.#work.run(async () => {
       // Watch first, so no change between the restore's reading and the watch is missed.
       await this.#storeChanges.subscribe();
-      return this.#reconciler.restore(options);
+      return this.#reconciler.restore(options).catch((error: unknown) => {
+        // The store could not be read: the caller's rejection and an `error` event say so (I6).
+        const failure = error instanceof TrailingStopError ? error : new StoreError('Restoring failed', { cause: error });
+        this.#reporter.error(failure, { operation: 'restore' });
+        throw failure;
+      });
     });
   }
 

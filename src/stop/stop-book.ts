@@ -10,6 +10,26 @@ export interface Flight {
   readonly promise: Promise<StopEntry>;
   /** The position it creates, when the caller named one. */
   readonly positionId: string | undefined;
+  /** The position it protects (side, quantity, entry price, mode), to refuse a caller asking for another. */
+  readonly position: PositionFields;
+}
+
+/** The fields that tell one position's stop from another's. */
+export interface PositionFields {
+  readonly side: string;
+  readonly quantity: number;
+  readonly entryPrice: number;
+  readonly mode: string;
+}
+
+/** The names of the fields where `a` and `b` describe different positions (empty: the same). */
+export function differingPositionFields(a: PositionFields, b: PositionFields): string[] {
+  const fields: string[] = [];
+  if (a.side !== b.side) fields.push('side');
+  if (a.quantity !== b.quantity) fields.push('quantity');
+  if (a.entryPrice !== b.entryPrice) fields.push('entryPrice');
+  if (a.mode !== b.mode) fields.push('mode');
+  return fields;
 }
 
 /** See the module comment. */
