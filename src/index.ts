@@ -21,6 +21,7 @@ export { TrailingStopRegistry } from './registry/registry.js';
 export type { CreateOptions, RegistryStats, RemoveOptions } from './registry/registry.js';
 export type { ReconcileOptions, ReconcileReport, RestoreReport } from './recovery/reconciler.js';
 export type { TrailingStopRegistryOptions } from './registry/options.js';
+export type { RateLimit, RequestPriority } from './exchange/order-budget.js';
 export type { CreateStopSpec } from './policy/create-spec.js';
 export { TrailingStop } from './stop/trailing-stop.js';
 export type { TrailingStopSnapshot } from './stop/trailing-stop.js';

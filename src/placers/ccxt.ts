@@ -1,8 +1,8 @@
 /**
- * `CcxtOrderPlacer`: an {@link OrderPlacer} over a ccxt exchange instance that the caller creates
- * and configures (keys, sandbox, proxies, rate limiting). The adapter never imports ccxt: it
- * describes the few members it uses as {@link CcxtExchangeLike}, so the core package carries no
- * dependency on ccxt.
+ * `CcxtOrderPlacer`: an {@link index!OrderPlacer | OrderPlacer} over a ccxt exchange instance that
+ * the caller creates and configures (keys, sandbox, proxies, rate limiting). The adapter never
+ * imports ccxt: it describes the few members it uses as {@link CcxtExchangeLike}, so the core
+ * package carries no dependency on ccxt.
  *
  * Each venue is served by a profile, verified offline against a real ccxt instance whose HTTP
  * layer answers as the venue's documentation shows (ccxt `verifiedCcxtVersions`). An exchange

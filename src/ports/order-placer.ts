@@ -134,8 +134,17 @@ export interface ClosePositionRequest {
 export interface PlacerCapabilities {
   /** Longest client order id the venue accepts (Binance: 36). Default 36. */
   readonly clientOrderIdMaxLength?: number;
-  /** Limits of native trailing orders' callback rate, in percent. */
-  readonly trailingCallbackPercent?: { readonly min: number; readonly max: number };
+  /**
+   * Limits of native trailing orders' callback rate, in percent. `create()` in mode `native`
+   * refuses a `callbackPercent` outside them with a `ValidationError` before anything is sent.
+   * Default: Binance's, 0.1 to 10.
+   */
+  readonly trailingCallbackPercent?: {
+    /** Smallest callback rate the venue accepts, in percent (Binance: 0.1). */
+    readonly min: number;
+    /** Largest callback rate the venue accepts, in percent (Binance: 10). */
+    readonly max: number;
+  };
   /**
    * True when the venue cancels the old stop before the new one exists (cancel-then-place); the
    * registry then reports the unprotected window in `stats.unprotectedMs`.
@@ -154,7 +163,20 @@ export interface PlacerCapabilities {
     readonly intervalMs: number;
     /** Requests each operation counts for (integers in [0, requests]); unlisted operations count 1. */
     readonly weights?: {
-      readonly [operation in 'placeStop' | 'cancelStop' | 'amendStop' | 'findStop' | 'openStops' | 'placeTrailingStop' | 'closePosition']?: number;
+      /** Weight of {@link OrderPlacer.placeStop}: creating a stop, activating it, the new half of a move. */
+      readonly placeStop?: number;
+      /** Weight of {@link OrderPlacer.cancelStop}: removals, compensations, the old half of a move. */
+      readonly cancelStop?: number;
+      /** Weight of {@link OrderPlacer.amendStop}: a move in place. */
+      readonly amendStop?: number;
+      /** Weight of {@link OrderPlacer.findStop}: lookups after a timeout and in reconciliation. */
+      readonly findStop?: number;
+      /** Weight of {@link OrderPlacer.openStops}: one listing of open stops (reconciliation). */
+      readonly openStops?: number;
+      /** Weight of {@link OrderPlacer.placeTrailingStop}: placing a native trailing order. */
+      readonly placeTrailingStop?: number;
+      /** Weight of {@link OrderPlacer.closePosition}: a reduce-only market close. */
+      readonly closePosition?: number;
     };
   };
 }

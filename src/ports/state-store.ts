@@ -65,10 +65,23 @@ export interface InsertResult {
   readonly record: StopRecord;
 }
 
-/** Result of {@link StateStore.compareAndSet}. */
+/** Result of {@link StateStore.compareAndSet}: the write happened, or what stopped it. */
 export type CompareAndSetResult =
-  | { readonly updated: true; readonly record: StopRecord }
-  | { readonly updated: false; readonly current: StopRecord | undefined };
+  | {
+      /** True: the stored version was `expectedVersion` and `next` replaced it. */
+      readonly updated: true;
+      /** The record now stored (a copy of `next`). */
+      readonly record: StopRecord;
+    }
+  | {
+      /**
+       * False: the stored version is not `expectedVersion` (another writer got there first, or the
+       * key has no record); nothing was written.
+       */
+      readonly updated: false;
+      /** The record stored now, to retry from, or `undefined` when the key has none. */
+      readonly current: StopRecord | undefined;
+    };
 
 /** What a store declares about itself; used by the conformance suite and the registry. */
 export interface StateStoreCapabilities {

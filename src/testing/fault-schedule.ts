@@ -53,14 +53,48 @@ export const storeOperations: readonly StoreOperation[] = ['load', 'list', 'inse
  *   answer an order (`placeStop`, `amendStop`, `findStop`, `placeTrailingStop`) lose one.
  */
 export type PlacerFault =
-  | { readonly kind: 'reject' }
-  | { readonly kind: 'timeout'; readonly executed: boolean }
-  | { readonly kind: 'unavailable'; readonly executed: boolean }
-  | { readonly kind: 'rate-limit'; readonly retryAfterMs: number }
-  | { readonly kind: 'would-trigger' }
-  | { readonly kind: 'late' }
-  | { readonly kind: 'hang'; readonly executed: boolean; readonly release: 'abort' | 'never' }
-  | { readonly kind: 'lose-order' };
+  | {
+      /** Refused for good: `ExchangeRejectedError`, nothing happens on the venue. */
+      readonly kind: 'reject';
+    }
+  | {
+      /** The library's `TimeoutError`: the caller cannot know the outcome. */
+      readonly kind: 'timeout';
+      /** True: the call reached the venue before timing out (the order exists); false: nothing happened. */
+      readonly executed: boolean;
+    }
+  | {
+      /** A network failure: `ExchangeUnavailableError` with `unknownOutcome: true`. */
+      readonly kind: 'unavailable';
+      /** True: the call reached the venue before the connection failed; false: nothing happened. */
+      readonly executed: boolean;
+    }
+  | {
+      /** The venue's rate limit: `ExchangeUnavailableError` with `unknownOutcome: false`; nothing happened. */
+      readonly kind: 'rate-limit';
+      /** The error's `retryAfterMs`: how long the venue asks callers to wait, in ms. */
+      readonly retryAfterMs: number;
+    }
+  | {
+      /** `WouldTriggerError`: the price already crossed the stop; nothing happened. */
+      readonly kind: 'would-trigger';
+    }
+  | {
+      /** The call executes at once, but its answer arrives only after the caller's signal aborted. */
+      readonly kind: 'late';
+    }
+  | {
+      /** The call never answers. */
+      readonly kind: 'hang';
+      /** True: the call reached the venue before it stopped answering; false: nothing happened. */
+      readonly executed: boolean;
+      /** `'abort'`: rejects with `AbortedError` once the caller's signal aborts; `'never'`: stays pending forever. */
+      readonly release: 'abort' | 'never';
+    }
+  | {
+      /** The call executes and answers normally, then the venue cancels the order it returned. */
+      readonly kind: 'lose-order';
+    };
 
 /** Every {@link PlacerFault} kind, for generators. */
 export const placerFaultKinds: readonly PlacerFault['kind'][] = [
@@ -83,8 +117,26 @@ export const placerFaultKinds: readonly PlacerFault['kind'][] = [
  *   (`phase: 'answer'`: it took effect at once).
  */
 export type StoreFault =
-  | { readonly kind: 'reject'; readonly executed: boolean }
-  | { readonly kind: 'delay'; readonly ms: number; readonly phase: 'request' | 'answer' };
+  | {
+      /** The store answers with a `StoreError`. */
+      readonly kind: 'reject';
+      /**
+       * True: the operation took effect before the error (a write committed, its answer lost);
+       * false: nothing happened.
+       */
+      readonly executed: boolean;
+    }
+  | {
+      /** The call is held up on the decorator's clock, then goes through. */
+      readonly kind: 'delay';
+      /** How long it is held up, in ms of the decorator's clock. */
+      readonly ms: number;
+      /**
+       * `'request'`: the request reaches the store late (a stale write); `'answer'`: it takes effect
+       * at once and its answer comes back late.
+       */
+      readonly phase: 'request' | 'answer';
+    };
 
 /** Every {@link StoreFault} kind, for generators. */
 export const storeFaultKinds: readonly StoreFault['kind'][] = ['reject', 'delay'];
@@ -138,8 +190,16 @@ export class FaultSchedule<Operation extends string, Fault> {
     this.#rules = [...rules];
   }
 
-  /** Counts one call of `operation`; returns its number (1-based) and the fault it gets, if any. */
-  next(operation: Operation): { readonly call: number; readonly fault: Fault | undefined } {
+  /**
+   * Counts one call of `operation`; returns its number (1-based) and the fault it gets, if any.
+   * A decorator calls it once per call it receives, before forwarding or faulting the call.
+   */
+  next(operation: Operation): {
+    /** The call's number among calls of `operation`, 1-based (as a rule's `call` counts). */
+    readonly call: number;
+    /** The fault of the first rule that names this call, or `undefined`: forward it unchanged. */
+    readonly fault: Fault | undefined;
+  } {
     const call = this.#count(operation);
     const any = this.#count('*');
     for (const rule of this.#rules) {

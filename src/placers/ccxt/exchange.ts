@@ -51,13 +51,37 @@ export interface CcxtMarketLike {
   /** Unified symbol. */
   readonly symbol: string;
   /** Precision of amounts and prices, in the exchange's `precisionMode` (tick sizes for Binance and Bybit). */
-  readonly precision: { readonly amount?: number | undefined; readonly price?: number | undefined };
+  readonly precision: {
+    /**
+     * Lot size (or decimal places, significant digits) amounts are fitted to, rounding down;
+     * absent: `amountToPrecision` decides.
+     */
+    readonly amount?: number | undefined;
+    /**
+     * Tick size (or decimal places, significant digits) stop prices are fitted to, away from the
+     * market; absent: sent as is.
+     */
+    readonly price?: number | undefined;
+  };
   /** True for swaps and futures: ccxt amounts are then in contracts. */
   readonly contract?: boolean | undefined;
   /** Base units per contract (OKX BTC-USDT-SWAP: 0.01). */
   readonly contractSize?: number | undefined;
   /** Order limits; `amount.min` is the smallest order in contracts. */
-  readonly limits?: { readonly amount?: { readonly min?: number | undefined } | undefined } | undefined;
+  readonly limits?:
+    | {
+        /** Limits of an order's amount, in contracts. */
+        readonly amount?:
+          | {
+              /**
+               * Smallest amount an order may have; a stop below it is refused with
+               * `ExchangeRejectedError` before it is sent.
+               */
+              readonly min?: number | undefined;
+            }
+          | undefined;
+      }
+    | undefined;
 }
 
 /**

@@ -42,7 +42,12 @@ export interface CcxtOrderPlacerOptions {
    * Callback-rate limits of native trailing orders, where the profile offers them
    * (`profile.nativeTrailing`). Default: the profile's (Binance 0.1-10).
    */
-  readonly trailingCallbackPercent?: { readonly min: number; readonly max: number };
+  readonly trailingCallbackPercent?: {
+    /** Smallest callback rate to accept, in percent. */
+    readonly min: number;
+    /** Largest callback rate to accept, in percent. */
+    readonly max: number;
+  };
   /**
    * The venue profile to use instead of the shipped one for `exchange.id` (required for an
    * exchange without a shipped profile). See {@link VenueProfile}. Default: the shipped profile.

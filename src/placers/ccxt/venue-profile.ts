@@ -41,18 +41,33 @@ export interface VenueStopCall {
 /** How a stop is found by its client order id. */
 export type VenueLookup =
   /** `fetchOrder(venueId, symbol, { ...params, clientOrderId: venueId })` answers open and finished orders. */
-  | { readonly kind: 'fetch-order'; readonly params: Readonly<Record<string, unknown>> }
+  | {
+      /** One `fetchOrder` by client order id finds open and finished orders alike. */
+      readonly kind: 'fetch-order';
+      /** Extra `fetchOrder` parameters, such as the flag that selects the conditional-order service. */
+      readonly params: Readonly<Record<string, unknown>>;
+    }
   /**
    * `fetchOpenOrders(symbol, ..., { ...listParams, [param]: venueId })`, then the same on
    * `fetchCanceledAndClosedOrders` (Bybit).
    */
-  | { readonly kind: 'open-then-history'; readonly param: string }
+  | {
+      /** The venue filters its open and its history listings by client order id. */
+      readonly kind: 'open-then-history';
+      /** The listing parameter that carries the client order id (Bybit: `orderLinkId`). */
+      readonly param: string;
+    }
   /**
    * `fetchOpenOrders(symbol, ..., listParams)`, then `fetchCanceledAndClosedOrders` (or else
    * `fetchClosedOrders` and `fetchCanceledOrders`) with `historyParams` where `has` offers them,
    * each searched for the id.
    */
-  | { readonly kind: 'open-then-closed'; readonly historyParams: Readonly<Record<string, unknown>> };
+  | {
+      /** The venue cannot filter by client order id: the open orders, then the finished ones, are searched for it. */
+      readonly kind: 'open-then-closed';
+      /** Parameters of the history listings that select the venue's conditional orders. */
+      readonly historyParams: Readonly<Record<string, unknown>>;
+    };
 
 /** Venue error codes (as the profile's {@link VenueProfile.errorCodeOf} reads them) by meaning. */
 export interface VenueErrorCodes {
@@ -104,7 +119,14 @@ export interface VenueProfile {
    * Native trailing orders are offered (`placeTrailingStop`), with these callback-rate limits in
    * percent; `undefined`: not offered (the registry then trails with stop moves).
    */
-  readonly nativeTrailing: { readonly min: number; readonly max: number } | undefined;
+  readonly nativeTrailing:
+    | {
+        /** Smallest callback rate the venue accepts, in percent. */
+        readonly min: number;
+        /** Largest callback rate the venue accepts, in percent. */
+        readonly max: number;
+      }
+    | undefined;
   /** `createOrder` (and `editOrder`) parameters per trigger price type; a missing type is refused at construction. */
   readonly triggerPriceTypeParams: Partial<Record<TriggerPriceType, Readonly<Record<string, unknown>>>>;
   /** The price a stop triggers on when no `triggerPriceType` is configured (what ccxt sends, or the venue's default). */
@@ -116,7 +138,12 @@ export interface VenueProfile {
    * that carries the client order id, or `'lookup'`: find the order first, cancel it by id (a
    * lookup that finds nothing open is not reported as a cancel).
    */
-  readonly cancelByClientOrderId: { readonly param: string } | 'lookup';
+  readonly cancelByClientOrderId:
+    | {
+        /** The `cancelOrder` parameter the client order id is passed in (for example `clientOrderId`). */
+        readonly param: string;
+      }
+    | 'lookup';
   /**
    * Whether ccxt's `cancelOrder` answer confirms the cancel (Bitget reports refusals in a
    * `failureList` that ccxt does not raise). Absent: an answer without an error confirms it.

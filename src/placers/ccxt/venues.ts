@@ -21,12 +21,22 @@ import { okxProfile } from './venues/okx.js';
  * ```
  */
 export const venueProfiles = {
+  /**
+   * Binance USDⓈ-M futures (ccxt `binanceusdm`, `binance`): algo-service `STOP_MARKET` orders by
+   * `clientAlgoId`, native trailing 0.1-10 %.
+   */
   binance: binanceProfile,
+  /** Bybit (ccxt `bybit`): `/v5/order/create` conditional orders by `orderLinkId`, moved in place with `editOrder`. */
   bybit: bybitProfile,
+  /** OKX (ccxt `okx`): `order-algo` conditional stop-loss orders by `algoClOrdId`. */
   okx: okxProfile,
+  /** KuCoin Futures (ccxt `kucoinfutures`): `/api/v1/orders` stop orders (`stop=down/up`) by `clientOid`. */
   kucoinfutures: kucoinFuturesProfile,
+  /** BingX (ccxt `bingx`): `STOP_MARKET` orders by `clientOrderID`, ids in base 36. */
   bingx: bingxProfile,
+  /** Bitget (ccxt `bitget`): `place-tpsl-order` `loss_plan` orders by `clientOid`. */
   bitget: bitgetProfile,
+  /** Hyperliquid (ccxt `hyperliquid`): trigger `sl` market orders by `cloid`, a 128-bit hex id. */
   hyperliquid: hyperliquidProfile,
 } as const satisfies Readonly<Record<string, VenueProfile>>;
 
@@ -34,7 +44,12 @@ export const venueProfiles = {
  * The ccxt versions the shipped profiles were verified with: `min` inclusive, `below` exclusive,
  * compared with the instance's `Exchange.ccxtVersion`.
  */
-export const verifiedCcxtVersions = { min: '4.5.83', below: '4.6.0' } as const;
+export const verifiedCcxtVersions = {
+  /** Oldest verified ccxt version (inclusive). */
+  min: '4.5.83',
+  /** First ccxt version outside the verified range (exclusive). */
+  below: '4.6.0',
+} as const;
 
 /**
  * Venues the adapter refuses even though ccxt supports them, with the reason: a profile cannot

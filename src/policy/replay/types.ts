@@ -7,9 +7,13 @@ import type { TrailingParameters } from '../parameters.js';
 
 /** One OHLC candle. Prices are positive and finite, with `low <= open, close <= high`. */
 export interface Candle {
+  /** First traded price of the candle; the first candle's open is the position's entry price. */
   readonly open: number;
+  /** Highest price of the candle: a long's favourable extreme, a short's adverse one. */
   readonly high: number;
+  /** Lowest price of the candle: a long's adverse extreme, a short's favourable one. */
   readonly low: number;
+  /** Last traded price of the candle. */
   readonly close: number;
   /** The candle's time, for your own bookkeeping; the replay does not read it. */
   readonly time?: number;
