@@ -61,6 +61,9 @@ export class OrphanSweep {
             newerSeen.set(order.id, record.version);
             continue;
           }
+          // A stranded newer order that is tighter is the move that did not finish: keep it, and
+          // cancel the recorded one, so the stop never loosens (I5).
+          if (await this.#adoptStranded(record, order, sequence, report)) continue;
         }
       }
       if (this.#isBusy(base)) continue;
@@ -77,6 +80,26 @@ export class OrphanSweep {
       });
     }
     this.#newerSeen = newerSeen;
+  }
+
+  /**
+   * Makes a stranded newer order the stop's order when it is tighter than the recorded one and this
+   * registry holds the stop; the recorded order is then cancelled. False when it does not apply.
+   */
+  async #adoptStranded(record: StopRecord, order: StopOrder, sequence: number, report: (event: ReconcileEvent) => void): Promise<boolean> {
+    const { book, writes } = this.#options;
+    const entry = book.get(record.key);
+    const old = entry?.order ?? null;
+    if (entry === undefined || !entry.live || entry.sync.running || old === null || old.id !== record.order?.id) return false;
+    if (entry.positionId !== record.positionId || entry.direction * (order.stopPrice - old.stopPrice) <= 0) return false;
+    entry.sequence = Math.max(entry.sequence, sequence);
+    entry.spentThrough = Math.max(entry.spentThrough, sequence);
+    if (entry.direction * (order.stopPrice - entry.stopPrice) > 0) entry.stopPrice = order.stopPrice;
+    entry.placed(order, order.stopPrice, order.quantity);
+    if ((await writes.write(entry)) === 'gone') return true;
+    await writes.compensate(entry.key, old, 'race-lost');
+    report({ key: entry.key, action: 'adopted', order, detail: 'Kept the tighter order of a move a crash left unfinished; cancelled the recorded one' });
+    return true;
   }
 
   /** True when this registry is creating or moving the position with this client order id base. */

@@ -139,6 +139,9 @@ export class Reconciler {
     const price = options.prices?.[record.symbol];
     if (record.state === 'pending') {
       if (this.#resolving.has(record.key)) return;
+      // This registry's own creation published the stop and owes the claim's write: not a crash.
+      const held = this.#options.book.get(record.key);
+      if (held !== undefined && !held.ended && held.clientOrderIdBase === clientOrderIdBaseOf(record.clientOrderId)) return;
       this.#resolving.add(record.key);
       try {
         await this.#resolveClaim(record, open, canList, price, report);

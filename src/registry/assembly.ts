@@ -24,6 +24,7 @@ import { StopFactory } from './stop-factory.js';
 import { StoreChanges } from './store-changes.js';
 import { TriggerConfirmation } from './trigger-confirmation.js';
 import { WorkTracker } from './work-tracker.js';
+import type { StopEntry } from '../stop/stop-entry.js';
 
 /** What the registry's collaborators are built from. */
 export interface AssemblyInput {
@@ -78,7 +79,10 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
   });
   const owed = new OwedWork({ clock, random, timeoutMs: resolved.timeoutMs, retry: resolved.retry, work });
   const writer = new RecordWriter({ store, clock, owner, gateway, reporter, owed, work });
-  const endings = new StopEndings({ book, store, clock, owner, placer, gateway, writer, reporter, work });
+  // The order updates are built after the endings and creation that tell them of new orders.
+  let updates: OrderUpdates | undefined;
+  const placed = (entry: StopEntry): void => updates?.afterPlaced(entry);
+  const endings = new StopEndings({ book, store, clock, owner, placer, gateway, writer, reporter, work, placed });
   const factory = new StopFactory({
     clock,
     random,
@@ -104,7 +108,7 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
     work,
     closed,
   });
-  const updates = new OrderUpdates({
+  updates = new OrderUpdates({
     book,
     gateway,
     endings,
@@ -124,7 +128,7 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
     work,
     confirmTriggerMs: resolved.confirmTriggerMs,
     onExternalCancel: resolved.onExternalCancel,
-    watching: () => updates.watching,
+    watching: () => updates!.watching,
     closed,
   });
   const prices = new PriceFanOut(book, endings, reporter, confirmation);

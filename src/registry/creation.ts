@@ -53,6 +53,8 @@ export interface CreationOptions {
   readonly work: WorkTracker;
   /** True once the registry closed: a claim loop stops. */
   readonly closed: () => boolean;
+  /** Told when a stop's first order is confirmed and published (the order stream may have spoken first). */
+  readonly placed?: (entry: StopEntry) => void;
 }
 
 type Claim =
@@ -102,7 +104,7 @@ export class CreationProtocol {
     }
     // A different position while one is being created: it starts after that one settles.
     const previous = flight?.promise.catch(() => undefined);
-    const promise = (previous === undefined ? this.#run(input) : previous.then(() => this.#run(input))).then(
+    const promise = (previous === undefined ? this.#run(input) : previous.then(() => (this.#options.closed() ? Promise.reject(new ClosedError()) : this.#run(input)))).then(
       (entry) => {
         book.endFlight(key, current);
         return entry;
@@ -117,6 +119,8 @@ export class CreationProtocol {
     );
     const current: Flight = { promise, positionId: input.positionId, position: positionOf(input) };
     book.beginFlight(key, current);
+    // Counted from now, not from when it starts: close() waits for a creation queued behind another.
+    this.#options.work.track(promise);
     return promise;
   }
 
@@ -195,6 +199,7 @@ export class CreationProtocol {
       book.publish(entry);
       reporter.counters.created++;
       reporter.stop('created', entry);
+      this.#options.placed?.(entry);
       return entry;
     });
   }
@@ -245,7 +250,7 @@ export class CreationProtocol {
       if (closed()) throw new ClosedError();
       const now = clock.now();
       const pending = recordOf(entry, entry.version + 1, owner, now, { state: 'pending', leaseExpiresAt: now + leaseMs });
-      const result = await store.insert(pending);
+      const result = await this.#insertClaim(pending);
       if (result.inserted) return { kind: 'claimed', record: result.record, takeover: false };
       const existing = result.record;
       const terminal = isFinished(existing.state);
@@ -270,6 +275,23 @@ export class CreationProtocol {
       }
       const settled = await this.#waitForClaim(existing);
       if (settled !== undefined) return { kind: 'adopt', record: settled };
+    }
+  }
+
+  /**
+   * Inserts the claim. A store that answered an error may still have committed it: the record is
+   * read back, and a pending claim of this very stop (owner and client order id) counts as inserted.
+   */
+  async #insertClaim(pending: StopRecord): Promise<{ inserted: boolean; record: StopRecord }> {
+    const { store, owner } = this.#options;
+    try {
+      return await store.insert(pending);
+    } catch (error) {
+      const stored = await store.load(pending.key).catch(() => undefined);
+      if (stored !== undefined && stored.state === 'pending' && stored.owner === owner && stored.clientOrderId === pending.clientOrderId && isSameStop(pending, stored)) {
+        return { inserted: true, record: stored };
+      }
+      throw error;
     }
   }
 

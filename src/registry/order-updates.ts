@@ -113,6 +113,20 @@ export class OrderUpdates {
     );
   }
 
+  /**
+   * The venue just confirmed a new order of `entry`: an update the stream delivered for it before
+   * the placement answered (a cancel, an expiry, a fill) applies now instead of being lost.
+   */
+  afterPlaced(entry: StopEntry): void {
+    const order = entry.order;
+    const early = order === null ? undefined : entry.appliedUpdates?.get(order.clientOrderId);
+    if (early === undefined || entry.ended || order === null) return;
+    if (early.status === 'filled') this.#options.endings.venueFilled(entry, order.stopPrice, order.clientOrderId);
+    else if ((early.status === 'cancelled' || early.status === 'expired' || early.status === 'rejected') && !this.#options.gateway.cancelledHere(order.clientOrderId)) {
+      this.#lost(entry, early.status, this.#options.onExternalCancel);
+    }
+  }
+
   /** Subscribes to the placer's order stream once (no-op without `watchOrders`, or when subscribed). */
   subscribe(): void {
     const placer = this.#options.gateway.placer;

@@ -32,6 +32,8 @@ export interface StopEndingsOptions {
   readonly writer: RecordWriter;
   readonly reporter: Reporter;
   readonly work: WorkTracker;
+  /** Told when the venue confirmed a new order of a stop (the order stream may have spoken first). */
+  readonly placed?: (entry: StopEntry) => void;
 }
 
 /** See the module comment. */
@@ -267,9 +269,11 @@ export class StopEndings implements SyncOutcomes {
     entry.beginRetiring();
     entry.sync.cancel();
     book.unfollow(entry);
+    let cancelled = false;
     try {
       await entry.sync.idle();
       if (entry.order !== null) await gateway.cancelStop(entry.order, entry.key);
+      cancelled = entry.order !== null;
       const record = await store.load(entry.key);
       if (record !== undefined && isSameStop(entry, record)) {
         if (record.order !== null && record.order.id !== entry.order?.id) {
@@ -278,9 +282,16 @@ export class StopEndings implements SyncOutcomes {
         await writer.deleteRecord(entry.key, record);
       }
     } catch (error) {
-      // The order may still be live: keep the stop, so the caller can retry.
+      // The removal did not finish: keep the stop, so the caller can retry. Its order is gone when
+      // the cancel went through: it is placed again (fresh client order id), never left bare.
       entry.abortRetiring();
-      if (wasLive) book.follow(entry);
+      if (wasLive) {
+        book.follow(entry);
+        if (cancelled) {
+          entry.orderVanished();
+          entry.sync.request();
+        }
+      }
       throw error;
     }
     book.forget(entry);
@@ -293,6 +304,7 @@ export class StopEndings implements SyncOutcomes {
   synced(entry: StopEntry, order: StopOrder): void {
     const reporter = this.#options.reporter;
     if (reporter.listening('stopSynced')) reporter.events.emit('stopSynced', { stop: entry.snapshot(), order });
+    this.#options.placed?.(entry);
   }
 
   /** A store write failed after the venue changed: reported, and owed (retried until the store takes it). */
