@@ -49,6 +49,8 @@ const statuses = new Set(['open', 'partially-filled', 'filled', 'cancelled', 'ex
 export class OrderUpdates {
   readonly #options: OrderUpdatesOptions;
   #stream: AbortController | undefined;
+  /** Updates for orders of creations in flight, before the stop is published (bounded, oldest first). */
+  readonly #early = new Map<string, OrderUpdate>();
 
   constructor(options: OrderUpdatesOptions) {
     this.#options = options;
@@ -66,7 +68,13 @@ export class OrderUpdates {
   handle(update: OrderUpdate): boolean {
     checkOrderUpdate(update);
     const entry = this.#match(update);
-    if (entry === undefined) return false;
+    if (entry === undefined) {
+      // A creation in flight here placed this order and has not published its stop yet.
+      if (update.clientOrderId === '' || !this.#options.book.isCreatingBase(clientOrderIdBaseOf(update.clientOrderId))) return false;
+      this.#early.set(update.clientOrderId, update);
+      if (this.#early.size > 1_024) this.#early.delete(this.#early.keys().next().value!);
+      return true;
+    }
     if (this.#seen(entry, update) || entry.ended) return true;
     const { endings, gateway, onExternalCancel } = this.#options;
     const order = entry.order;
@@ -119,6 +127,12 @@ export class OrderUpdates {
    */
   afterPlaced(entry: StopEntry): void {
     const order = entry.order;
+    const held = order === null ? undefined : this.#early.get(order.clientOrderId);
+    if (held !== undefined) {
+      this.#early.delete(held.clientOrderId);
+      this.handle(held);
+      return;
+    }
     const early = order === null ? undefined : entry.appliedUpdates?.get(order.clientOrderId);
     if (early === undefined || entry.ended || order === null) return;
     if (early.status === 'filled') this.#options.endings.venueFilled(entry, order.stopPrice, order.clientOrderId);
