@@ -18,7 +18,12 @@ export interface RestoreReport {
   /** Keys loaded into memory. */
   readonly restored: string[];
   /** Records skipped because they could not be read. */
-  readonly corrupt: { readonly key: string | undefined; readonly reason: string }[];
+  readonly corrupt: {
+    /** The record's key, or undefined when the record has no readable key. */
+    readonly key: string | undefined;
+    /** What is wrong with the record, as `findRecordProblem` words it. */
+    readonly reason: string;
+  }[];
   /**
    * What reconciliation did (when the placer can look orders up); `undefined` also when it failed
    * as a whole (then `reconcileError` says why): the restore itself still resolves.
@@ -36,7 +41,12 @@ export interface ReconcileReport {
    * Symbols whose open orders could not be listed (a bad or delisted symbol, a timeout): their
    * stops were left as they were this pass, each failure also reported as an `error` event.
    */
-  readonly failedSymbols: { readonly symbol: string; readonly error: TrailingStopError }[];
+  readonly failedSymbols: {
+    /** The venue symbol whose open orders could not be listed. */
+    readonly symbol: string;
+    /** Why the listing failed; the same error was also emitted as an `error` event. */
+    readonly error: TrailingStopError;
+  }[];
 }
 
 /** Options of {@link TrailingStopRegistry.restore} and {@link TrailingStopRegistry.reconcile}. */
