@@ -9,6 +9,9 @@
  * priority (placing a stop for an unprotected position first, then correctness cancels, then
  * moves by lag, then lookups; defaults by operation, see {@link CallPriority}), and a venue's
  * rate-limit answer pauses the whole registry's non-critical calls.
+ *
+ * Its collaborators: the budget (`order-budget.ts`), retries and error classes (`retry.ts`),
+ * priorities (`call-priority.ts`) and placement under unknown outcomes (`unknown-outcome.ts`).
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type {
@@ -19,38 +22,17 @@ import type {
   TrailingStopOrderRequest,
 } from '../ports/order-placer.js';
 import type { Clock } from '../ports/clock.js';
-import {
-  AbortedError,
-  ExchangeRejectedError,
-  ExchangeUnavailableError,
-  OrderNotFoundError,
-  PlacementError,
-  TimeoutError,
-  TrailingStopError,
-  UnsupportedError,
-  WouldTriggerError,
-} from '../errors.js';
-import { unref } from '../domain/timers.js';
-import { OrderBudget, WithdrawnError, type BudgetStats, type RequestPriority, type ResolvedRateLimit, type VenueOperation } from './order-budget.js';
+import { OrderNotFoundError, TimeoutError, UnsupportedError } from '../errors.js';
+import { defaultPriority, type CallPriority, type MoveOptions } from './call-priority.js';
+import { OrderBudget, type BudgetStats, type ResolvedRateLimit, type VenueOperation } from './order-budget.js';
+import { hasUnknownOutcome, Retrier, type ResolvedRetryOptions } from './retry.js';
+import { UnknownOutcomePlacement } from './unknown-outcome.js';
 
-/** Retry policy for exchange calls. */
-export interface RetryOptions {
-  /** Attempts in all, the first included (>= 1). Default 4. */
-  readonly attempts?: number;
-  /** Delay before the first retry, in ms; doubles each retry. Default 250. */
-  readonly baseDelayMs?: number;
-  /** Longest delay between retries, in ms. Default 5,000. */
-  readonly maxDelayMs?: number;
-}
-
-/** Resolved {@link RetryOptions}. */
-export type ResolvedRetryOptions = Required<RetryOptions>;
+export type { CallPriority, MoveOptions } from './call-priority.js';
+export { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
 
 /** How many cancelled client order ids the gateway remembers for {@link ExchangeGateway.cancelledHere}. */
 const remembersCancels = 4_096;
-
-/** Default retry policy. */
-export const defaultRetryOptions: ResolvedRetryOptions = { attempts: 4, baseDelayMs: 250, maxDelayMs: 5_000 };
 
 /** Counters the gateway keeps; the registry exposes them in its stats. */
 export interface GatewayCounters {
@@ -62,38 +44,21 @@ export interface GatewayCounters {
   timedOut: number;
 }
 
-/**
- * How urgent a call is, for the {@link OrderBudget}. Defaults by operation: placements
- * (`placeStop`, `placeTrailingStop`) and `closePosition` are `protect`, `cancelStop` is `cancel`,
- * `amendStop` is `move`, `findStop` and `openStops` are `lookup`; lookups and retries made on a
- * call's behalf (unknown outcomes) keep its priority.
- */
-export interface CallPriority {
-  /** The call's priority class; default by operation (see above). */
-  readonly priority?: RequestPriority;
-  /** Moves: how far the venue's stop lags its target, as a fraction of the price; read whenever the budget chooses. */
-  readonly lag?: () => number;
-}
-
-/** Options of a call that moves (or places) a stop. */
-export interface MoveOptions extends CallPriority {
-  /**
-   * The stop's latest target price, read when the first attempt is sent: a move that waited for
-   * the budget sends the newest target, not the one it was queued with (latest wins in the queue
-   * too). Not read in the budget's `arrival` order. The caller learns the price sent through it.
-   */
-  readonly latest?: () => number;
-}
-
 /** Dependencies and settings of the gateway. */
 export interface ExchangeGatewayOptions {
+  /** The venue's adapter. */
   readonly placer: OrderPlacer;
+  /** Placer calls running at once, at most. */
   readonly concurrency: number;
   /** The account-wide request budget; absent: no window (the global pause still applies). */
   readonly rateLimit?: ResolvedRateLimit;
+  /** Timeout of each placer call, in ms. */
   readonly timeoutMs: number;
+  /** Retry policy of every retried call. */
   readonly retry: ResolvedRetryOptions;
+  /** Runs timeouts, backoff and the budget's window. */
   readonly clock: Clock;
+  /** Jitter source in [0, 1). */
   readonly random: () => number;
   /** Keeps background work (late-answer cleanup) visible to `onIdle()`. */
   readonly track: (work: Promise<unknown>) => void;
@@ -112,11 +77,23 @@ export class ExchangeGateway {
   readonly #options: ExchangeGatewayOptions;
   readonly #limit: LimitFunction;
   readonly #budget: OrderBudget;
+  readonly #retrier: Retrier;
+  readonly #placement: UnknownOutcomePlacement;
 
+  /** @param options See {@link ExchangeGatewayOptions}. */
   constructor(options: ExchangeGatewayOptions) {
     this.#options = options;
     this.#limit = pLimit(options.concurrency);
     this.#budget = new OrderBudget({ rateLimit: options.rateLimit, clock: options.clock });
+    this.#retrier = new Retrier(options.retry, options.clock, options.random);
+    this.#placement = new UnknownOutcomePlacement({
+      gateway: this,
+      retrier: this.#retrier,
+      clock: options.clock,
+      timeoutMs: options.timeoutMs,
+      track: options.track,
+      onLateOrderCancelled: options.onLateOrderCancelled,
+    });
   }
 
   /** The placer behind this gateway. */
@@ -223,12 +200,12 @@ export class ExchangeGateway {
     const latest = this.#budget.supersedes ? options.latest : undefined;
     let current = request;
     let sent = false;
-    return this.#placeResolved(
-      'placeStop',
-      request.clientOrderId,
-      request.symbol,
+    return this.#placement.place({
+      operation: 'placeStop',
+      clientOrderId: request.clientOrderId,
+      symbol: request.symbol,
       key,
-      (signal) => {
+      place: (signal) => {
         if (!sent) {
           sent = true;
           // Read when the first attempt goes out: a move that waited sends the newest target.
@@ -236,9 +213,9 @@ export class ExchangeGateway {
         }
         return placer.placeStop(current, { signal });
       },
-      options.lookupFirst === true,
-      options,
-    );
+      lookupFirst: options.lookupFirst === true,
+      priority: options,
+    });
   }
 
   /** Places a native trailing order, with the same unknown-outcome handling as {@link placeStop}. */
@@ -249,99 +226,15 @@ export class ExchangeGateway {
   ): Promise<StopOrder> {
     const placer = this.#options.placer;
     if (placer.placeTrailingStop === undefined) throw new UnsupportedError('The placer has no placeTrailingStop', { key });
-    return this.#placeResolved(
-      'placeTrailingStop',
-      request.clientOrderId,
-      request.symbol,
+    return this.#placement.place({
+      operation: 'placeTrailingStop',
+      clientOrderId: request.clientOrderId,
+      symbol: request.symbol,
       key,
-      (signal) => placer.placeTrailingStop!(request, { signal }),
-      options.lookupFirst === true,
-      options,
-    );
-  }
-
-  async #placeResolved(
-    operation: 'placeStop' | 'placeTrailingStop',
-    clientOrderId: string,
-    symbol: string,
-    key: string,
-    place: (signal: AbortSignal) => Promise<StopOrder>,
-    lookupFirst: boolean,
-    priority: CallPriority,
-  ): Promise<StopOrder> {
-    const late: Promise<StopOrder>[] = [];
-    let adopted: StopOrder | undefined;
-    // Lookups made for this placement (unknown outcomes) keep its priority.
-    const resolving: CallPriority = { priority: priority.priority ?? defaultPriority[operation], lag: priority.lag };
-    try {
-      if (lookupFirst) {
-        adopted = await this.#lookup(symbol, clientOrderId, key, resolving);
-        if (adopted !== undefined) return adopted;
-      }
-      let lastError: unknown;
-      const { attempts } = this.#options.retry;
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        if (attempt > 1) await this.#backoff(attempt - 1, lastError);
-        try {
-          // Only a move nothing of which was sent yet may be withdrawn: after that its outcome must be resolved.
-          const withdrawable = resolving.priority === 'move' && attempt === 1 && !lookupFirst;
-          adopted = await this.call(operation, key, place, (pending) => late.push(pending), resolving, withdrawable);
-          return adopted;
-        } catch (error) {
-          lastError = error;
-          if (!isRetryable(error)) throw error;
-          if (hasUnknownOutcome(error)) {
-            adopted = await this.#lookup(symbol, clientOrderId, key, resolving);
-            if (adopted !== undefined) return adopted;
-          }
-        }
-      }
-      throw new PlacementError(
-        `Could not place stop ${clientOrderId} for ${symbol} after ${attempts} attempts: ${messageOf(lastError)}`,
-        { cause: lastError, key },
-      );
-    } finally {
-      this.#settleLate(late, adopted, key);
-    }
-  }
-
-  /** A lookup by client order id; `undefined` when absent, cancelled, or not possible. */
-  async #lookup(symbol: string, clientOrderId: string, key: string, priority: CallPriority): Promise<StopOrder | undefined> {
-    const placer = this.#options.placer;
-    if (placer.findStop === undefined) return undefined;
-    try {
-      const found = await this.call('findStop', key, (signal) => placer.findStop!({ symbol, clientOrderId }, { signal }), undefined, priority);
-      return found !== undefined && found.status !== 'cancelled' ? found : undefined;
-    } catch {
-      // The lookup itself failed: fall back to re-placing under the same id.
-      return undefined;
-    }
-  }
-
-  /**
-   * Late answers: the adopted order stays; anything else that shows up is cancelled. `onIdle()`
-   * counts a late answer for at most one more timeout: a call that never answers is abandoned,
-   * never awaited forever (if it does answer later, its order is still cancelled).
-   */
-  #settleLate(late: Promise<StopOrder>[], adopted: StopOrder | undefined, key: string): void {
-    const { clock, timeoutMs } = this.#options;
-    for (const pending of late) {
-      const cleanup = pending.then(
-        async (order) => {
-          if (adopted !== undefined && order.id === adopted.id) return;
-          if (order.status === 'filled' || order.status === 'cancelled') return;
-          await this.cancelStop(order, key);
-          this.#options.onLateOrderCancelled(order, key);
-        },
-        () => {},
-      );
-      let timer: unknown;
-      const abandoned = new Promise<void>((resolve) => {
-        timer = clock.setTimeout(resolve, timeoutMs);
-        unref(timer);
-      });
-      this.#options.track(Promise.race([cleanup.catch(() => {}), abandoned]).finally(() => clock.clearTimeout(timer)));
-    }
+      place: (signal) => placer.placeTrailingStop!(request, { signal }),
+      lookupFirst: options.lookupFirst === true,
+      priority: options,
+    });
   }
 
   /**
@@ -354,7 +247,7 @@ export class ExchangeGateway {
     this.#noteCancel(order.clientOrderId);
     const priority: CallPriority = { priority: options.priority ?? defaultPriority.cancelStop, lag: options.lag };
     try {
-      await this.#retrying(key, async () => {
+      await this.#retrier.run(async () => {
         try {
           await this.call('cancelStop', key, (signal) => placer.cancelStop(order, { signal }), undefined, priority);
         } catch (error) {
@@ -408,7 +301,7 @@ export class ExchangeGateway {
     const latest = this.#budget.supersedes ? options.latest : undefined;
     let price = stopPrice;
     let attempt = 0;
-    return this.#retrying(key, () => {
+    return this.#retrier.run(() => {
       attempt++;
       const first = attempt === 1;
       return this.call(
@@ -440,7 +333,7 @@ export class ExchangeGateway {
   async openStops(symbols: readonly string[], options: CallPriority = {}): Promise<StopOrder[] | undefined> {
     const placer = this.#options.placer;
     if (placer.openStops === undefined) return undefined;
-    return this.#retrying('*', () => this.call('openStops', '*', (signal) => placer.openStops!({ signal, symbols }), undefined, options));
+    return this.#retrier.run(() => this.call('openStops', '*', (signal) => placer.openStops!({ signal, symbols }), undefined, options));
   }
 
   /**
@@ -450,69 +343,8 @@ export class ExchangeGateway {
   async closePosition(request: ClosePositionRequest, key: string, options: CallPriority = {}): Promise<void> {
     const placer = this.#options.placer;
     if (placer.closePosition === undefined) throw new UnsupportedError('The placer has no closePosition', { key });
-    await this.#retrying(key, () =>
+    await this.#retrier.run(() =>
       this.call('closePosition', key, (signal) => placer.closePosition!(request, { signal }), undefined, options),
     );
   }
-
-  async #retrying<T>(key: string, run: () => Promise<T>): Promise<T> {
-    const { attempts } = this.#options.retry;
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await this.#backoff(attempt - 1, lastError);
-      try {
-        return await run();
-      } catch (error) {
-        lastError = error;
-        if (!isRetryable(error)) throw error;
-      }
-    }
-    throw lastError;
-  }
-
-  /** Exponential backoff with equal jitter, honouring a venue's retry-after hint. */
-  #backoff(retry: number, error: unknown): Promise<void> {
-    const { baseDelayMs, maxDelayMs } = this.#options.retry;
-    const exponential = Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1));
-    let delay = exponential / 2 + (exponential / 2) * this.#options.random();
-    if (error instanceof ExchangeUnavailableError && error.retryAfterMs !== undefined) {
-      delay = Math.max(delay, error.retryAfterMs);
-    }
-    return new Promise((resolve) => this.#options.clock.setTimeout(resolve, delay));
-  }
-}
-
-/** Priority of each operation when the caller gives none (see {@link CallPriority}). */
-const defaultPriority: Readonly<Record<VenueOperation, RequestPriority>> = {
-  placeStop: 'protect',
-  placeTrailingStop: 'protect',
-  closePosition: 'protect',
-  cancelStop: 'cancel',
-  amendStop: 'move',
-  findStop: 'lookup',
-  openStops: 'lookup',
-};
-
-/** Errors worth retrying: anything but a definite refusal, a gap, an abort, a missing order or a withdrawn move. */
-export function isRetryable(error: unknown): boolean {
-  return !(
-    error instanceof WithdrawnError ||
-    error instanceof WouldTriggerError ||
-    error instanceof ExchangeRejectedError ||
-    error instanceof AbortedError ||
-    error instanceof OrderNotFoundError ||
-    error instanceof UnsupportedError
-  );
-}
-
-/** True when the failed call may have executed anyway (I7). */
-export function hasUnknownOutcome(error: unknown): boolean {
-  if (error instanceof WithdrawnError) return false;
-  if (error instanceof ExchangeUnavailableError) return error.unknownOutcome;
-  return !(error instanceof TrailingStopError) || error instanceof TimeoutError;
-}
-
-/** The message of an unknown thrown value. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
