@@ -2,7 +2,8 @@
  * How urgent an exchange call is for the {@link OrderBudget}, and the default priority of each
  * operation when the caller gives none.
  */
-import type { RequestPriority, VenueOperation } from './order-budget.js';
+import type { VenueOperation } from './rate-limit.js';
+import type { RequestPriority } from './request-queue.js';
 
 /**
  * How urgent a call is, for the {@link OrderBudget}. Defaults by operation: placements

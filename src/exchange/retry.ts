@@ -14,7 +14,7 @@ import {
   WouldTriggerError,
 } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
-import { WithdrawnError } from './order-budget.js';
+import { WithdrawnError } from './withdrawn-error.js';
 
 /** Retry policy for exchange calls. */
 export interface RetryOptions {

@@ -9,7 +9,7 @@ import { unref } from '../domain/timers.js';
 import type { Clock } from '../ports/clock.js';
 import type { OrderPlacer, StopOrder } from '../ports/order-placer.js';
 import { defaultPriority, type CallPriority } from './call-priority.js';
-import type { VenueOperation } from './order-budget.js';
+import type { VenueOperation } from './rate-limit.js';
 import { hasUnknownOutcome, isRetryable, type Retrier } from './retry.js';
 
 /** What the placement needs of the gateway: its budgeted, timed call and its retried cancel. */
