@@ -4,6 +4,7 @@
  * being awaited, so every operation between two `settle` commands runs concurrently under the
  * scheduler; `settle` drives the world to quiescence and checks every invariant.
  */
+import type { Excuse } from './campaign-open-defects.js';
 import fc from 'fast-check';
 import type { CreateStopSpec } from '../../src/index.js';
 import { hasErrorCode } from '../../src/index.js';
@@ -97,9 +98,11 @@ export interface CampaignProfile {
   /** Invalid specs among creations, in percent. */
   readonly invalidPercent: number;
   /** Problems matching it are not reported: an open defect with its own replay test. */
-  readonly excuse?: RegExp;
+  readonly excuse?: Excuse;
   /** Every creation asks for the same position shape (a long of 1, 2 % stop, no position id). */
   readonly uniformSpecs?: boolean;
+  /** Which calls fault rules name: operations (default: all, placements weighted) and the highest call number (default 8). */
+  readonly faultTargets?: { readonly placer?: readonly string[]; readonly store?: readonly string[]; readonly maxCall?: number };
 }
 
 /** Everything, as the issue lists it. */
@@ -201,7 +204,8 @@ const storeFaultArbitraries: Record<StoreFault['kind'], fc.Arbitrary<StoreFault>
 
 /** The generator of one slot's fault schedules under `profile`. */
 export function slotFaultsArbitrary(profile: CampaignProfile): fc.Arbitrary<SlotFaults> {
-  const call = fc.integer({ min: 1, max: 8 });
+  const targets = profile.faultTargets ?? {};
+  const call = fc.integer({ min: 1, max: targets.maxCall ?? 8 });
   const rules = <Rule>(kinds: readonly string[], faults: Record<string, fc.Arbitrary<unknown>>, operations: readonly string[], max: number) =>
     kinds.length === 0 || max === 0
       ? fc.constant([] as Rule[])
@@ -210,8 +214,18 @@ export function slotFaultsArbitrary(profile: CampaignProfile): fc.Arbitrary<Slot
           { maxLength: max },
         ) as unknown as fc.Arbitrary<Rule[]>);
   return fc.record({
-    placer: rules<PlacerFaultRule>(profile.placerFaults, placerFaultArbitraries, ['placeStop', 'placeStop', 'cancelStop', 'findStop', 'openStops', 'amendStop', '*'], profile.rulesPerSlot.placer),
-    store: rules<StoreFaultRule>(profile.storeFaults, storeFaultArbitraries, ['load', 'list', 'insert', 'compareAndSet', 'compareAndSet', 'delete', '*'], profile.rulesPerSlot.store),
+    placer: rules<PlacerFaultRule>(
+      profile.placerFaults,
+      placerFaultArbitraries,
+      targets.placer ?? ['placeStop', 'placeStop', 'cancelStop', 'findStop', 'openStops', 'amendStop', '*'],
+      profile.rulesPerSlot.placer,
+    ),
+    store: rules<StoreFaultRule>(
+      profile.storeFaults,
+      storeFaultArbitraries,
+      targets.store ?? ['load', 'list', 'insert', 'compareAndSet', 'compareAndSet', 'delete', '*'],
+      profile.rulesPerSlot.store,
+    ),
   });
 }
 
@@ -362,9 +376,11 @@ function startCreations(world: World, incarnation: Incarnation, printed: string,
     world.start(incarnation, fields(0), () => incarnation.registry.create(specs[0]!));
     return;
   }
+  // createMany() reports bad specs as it is called: its operations count events from before it.
+  const errorsAtStart = incarnation.errors.length;
   const results = incarnation.registry.createMany(specs);
   for (const index of specs.keys()) {
-    world.start(incarnation, fields(index), async () => {
+    world.start(incarnation, { ...fields(index), errorsAtStart }, async () => {
       const result = (await results)[index]!;
       if (result.status === 'rejected') throw result.reason;
       return result.value;
@@ -380,6 +396,7 @@ function movePrice(world: World, key: CampaignKey, percent: number, stale: boole
   const previous = world.prices.get(key)!;
   const price = Math.max(1, Math.round(previous * (100 + percent)) / 100);
   world.prices.set(key, price);
+  world.priced.add(key);
   world.venueMonitor.filled(world.venue.setPrice(key, price));
   world.tick += 2;
   for (const slot of world.slots) {
@@ -426,6 +443,7 @@ export async function settle(world: World, strict = false): Promise<void> {
   await world.quiesce();
   await checkQuiescence(world, strict);
   world.batch = [];
+  world.priced.clear();
 }
 
 /**

@@ -11,6 +11,7 @@
  * Violations are collected, not thrown: the call goes on as the real system would, and the
  * campaign fails at its next check with every violation seen.
  */
+import type { Excuse } from './campaign-open-defects.js';
 import {
   findRecordProblem,
   type OrderPlacer,
@@ -35,7 +36,7 @@ export class Violations {
   }
 
   /** Throws every violation recorded so far, if any, but those matching `excuse`. */
-  throwIfAny(excuse?: RegExp): void {
+  throwIfAny(excuse?: Excuse): void {
     const left = excuse === undefined ? this.#seen : this.#seen.filter((seen) => !excuse.test(seen));
     if (left.length > 0) throw new Error(left.join('\n'));
   }
@@ -65,10 +66,16 @@ export class VenueMonitor {
   readonly #byHand: () => boolean;
   #venue: PaperExchange | undefined;
 
-  /** @param byHand True while cancels may come from someone's hand (a lost order): they lower the level instead. */
-  constructor(violations: Violations, byHand: () => boolean) {
+  readonly #context: () => string;
+
+  /**
+   * @param byHand True while cancels may come from someone's hand (a lost order): they lower the level instead.
+   * @param context Appended to a violation's message (e.g. that a process crashed before).
+   */
+  constructor(violations: Violations, byHand: () => boolean, context: () => string = () => '') {
     this.#violations = violations;
     this.#byHand = byHand;
+    this.#context = context;
   }
 
   /** `venue` seen through the monitor. */
@@ -97,6 +104,11 @@ export class VenueMonitor {
       return pending;
     });
     return this.#checkingAmends(intercepted);
+  }
+
+  /** True when the venue holds `orderId` open now. */
+  isOpen(orderId: string): boolean {
+    return this.#venue?.liveOrders().some((order) => order.id === orderId) ?? false;
   }
 
   /** A position's record was deleted or ended: its next stop starts a new level. */
@@ -158,7 +170,9 @@ export class VenueMonitor {
         this.#level.set(episode, tightest);
         return;
       }
-      this.#violations.add(`[I5 venue] after ${operation} of ${clientOrderId} the position's tightest live stop is ${tightest}, looser than the ${level} it had`);
+      this.#violations.add(
+        `[I5 venue] after ${operation} of ${clientOrderId} the position's tightest live stop is ${tightest}, looser than the ${level} it had${this.#context()}`,
+      );
       return;
     }
     if (level === undefined || isLooser(side, level, tightest)) this.#level.set(episode, tightest);
@@ -178,6 +192,8 @@ export class StoreMonitor {
   readonly #violations: Violations;
   readonly #venue: VenueMonitor;
   readonly #current = new Map<string, StopRecord>();
+  /** Orders whose record was deleted while they rested on the venue (nobody cancelled them first). */
+  readonly deletedWhileLive = new Set<string>();
 
   constructor(violations: Violations, venue: VenueMonitor) {
     this.#violations = violations;
@@ -212,6 +228,7 @@ export class StoreMonitor {
       if (result === true) {
         const previous = this.#current.get(key);
         if (previous !== undefined) this.#venue.reset(previous.clientOrderId);
+        if (previous?.order != null && this.#venue.isOpen(previous.order.id)) this.deletedWhileLive.add(previous.order.id);
         this.#current.delete(key);
       }
     }

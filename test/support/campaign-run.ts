@@ -4,6 +4,7 @@
  * the soak (`TSR_SOAK=1`: 100 times the runs and twice the commands, seed printed; `TSR_SEED=<n>`
  * replays a seed).
  */
+import type { Excuse } from './campaign-open-defects.js';
 import fc from 'fast-check';
 import {
   finish,
@@ -43,8 +44,10 @@ export function campaignProperty(profile: CampaignProfile, variant: Variant = re
       await fc.asyncModelRun(() => ({ model: {}, real: world }), commands);
       await finish(world);
     } catch (error) {
-      // The history says which command the failure came after (fast-check prints the whole input).
-      if (error instanceof Error) error.message += `\n  after: ${world.history.slice(-3).join(' ; ')}`;
+      // Which command the failure came after, and the whole run as data a replay test can paste.
+      if (error instanceof Error) {
+        error.message += `\n  after: ${world.history.slice(-3).join(' ; ')}\n  input: ${JSON.stringify({ ...setup, commands: commandData(commands) })}`;
+      }
       throw error;
     } finally {
       observe?.(world);
@@ -62,7 +65,7 @@ export function commandData(commands: Iterable<unknown>): CommandData[] {
 }
 
 /** Replays printed data under a deterministic scheduler; rejects with the first broken invariant. */
-export async function replay(input: CampaignInput, policy: ReplayPolicy = 'fifo', variant: Variant = realRegistry, excuse?: RegExp): Promise<void> {
+export async function replay(input: CampaignInput, policy: ReplayPolicy = 'fifo', variant: Variant = realRegistry, excuse?: Excuse): Promise<void> {
   const world = new World(input, new ReplayScheduler(policy), variant, excuse);
   try {
     await runCommands(world, input.commands);

@@ -10,6 +10,7 @@
  * The registry under test is a {@link Variant}: the real `TrailingStopRegistry`, a naive variant
  * (test/naive/), or the real one with a mutation injected through a public seam.
  */
+import type { Excuse } from './campaign-open-defects.js';
 import Database from 'better-sqlite3';
 import {
   MemoryStateStore,
@@ -216,6 +217,7 @@ export class Incarnation {
     if (this.#dead) return;
     this.#dead = true;
     this.#world.crashedSinceHeal = true;
+    this.#world.crashes++;
     this.#die();
   }
 
@@ -305,6 +307,8 @@ export class World {
   readonly registryOptions: Readonly<Record<string, unknown>>;
   /** Told of fills and of cancels by hand, which are not the registries' doing. */
   readonly venueMonitor: VenueMonitor;
+  /** Knows which orders lost their record while they rested on the venue. */
+  readonly storeMonitor: StoreMonitor;
   readonly scheduledStore: StateStore;
   readonly slots: Slot[] = [];
   /** Market price per key. */
@@ -315,10 +319,14 @@ export class World {
   readonly steps = { count: 0 };
   /** Operations started since the last settle. */
   batch: Operation[] = [];
+  /** Keys whose price moved since the last settle (a stop may have ended meanwhile). */
+  readonly priced = new Set<CampaignKey>();
   /** Commands run so far, as printed (for failure messages). */
   readonly history: string[] = [];
   /** A crash happened since the last heal: its orphans and claims wait for a restart. */
   crashedSinceHeal = false;
+  /** Crashes so far. */
+  crashes = 0;
   /** An order was lost on the venue since the last heal: only reconciliation (or the order stream) can notice. */
   lostSinceHeal = false;
   /** The final heal began: the venue answers in time from now on. */
@@ -327,9 +335,9 @@ export class World {
   readonly #inner: StateStore;
 
   /** Problems matching it are not reported (a known, open defect; see the replay tests). */
-  readonly excuse: RegExp | undefined;
+  readonly excuse: Excuse | undefined;
 
-  constructor(setup: CampaignSetup, scheduler: StepScheduler, variant: Variant, excuse?: RegExp) {
+  constructor(setup: CampaignSetup, scheduler: StepScheduler, variant: Variant, excuse?: Excuse) {
     this.excuse = excuse;
     this.setup = setup;
     this.scheduler = scheduler;
@@ -342,9 +350,14 @@ export class World {
     } else {
       this.#inner = new MemoryStateStore();
     }
-    const venueMonitor = new VenueMonitor(this.violations, () => this.lostSinceHeal);
+    const venueMonitor = new VenueMonitor(
+      this.violations,
+      () => this.lostSinceHeal,
+      () => (this.crashes > 0 ? ' (after a crash)' : ''),
+    );
     this.venueMonitor = venueMonitor;
     const storeMonitor = new StoreMonitor(this.violations, venueMonitor);
+    this.storeMonitor = storeMonitor;
     const raw = variant.wrapStore?.(this.#inner) ?? this.#inner;
     this.store = storeMonitor.wrap(raw);
     const fastCheck = asFastCheckScheduler(scheduler);
@@ -395,7 +408,7 @@ export class World {
   /** Starts `run` on `incarnation` as an operation of the current batch. */
   start(
     incarnation: Incarnation,
-    fields: Pick<Operation, 'command' | 'kind'> & Partial<Pick<Operation, 'key' | 'spec' | 'valid' | 'viaMany' | 'quantity'>>,
+    fields: Pick<Operation, 'command' | 'kind'> & Partial<Pick<Operation, 'key' | 'spec' | 'valid' | 'viaMany' | 'quantity' | 'errorsAtStart'>>,
     run: () => Promise<unknown>,
   ): Operation {
     const operation: Operation = {
@@ -403,10 +416,10 @@ export class World {
       incarnation,
       afterClose: incarnation.closing,
       startedAtStep: this.steps.count,
-      errorsAtStart: incarnation.errors.length,
       outcome: { status: 'pending' },
       settledAtStep: undefined,
       done: Promise.resolve(),
+      errorsAtStart: fields.errorsAtStart ?? incarnation.errors.length,
     };
     let promise: Promise<unknown>;
     try {
