@@ -20,46 +20,15 @@ import type {
 import { systemClock, type Clock } from '../ports/clock.js';
 import { StoreError } from '../errors.js';
 import { assertRecordShape } from './record-shape.js';
-import { assertIdentifier, maximumTableNameLength, quoteIdentifier, schemaTableSuffix } from './identifier.js';
-import {
-  decodeEncoded,
-  decodeRow,
-  encodeRecord,
-  storeFailure,
-  toNumber,
-  type EncodedRecord,
-  type StoredRow,
-} from './record-codec.js';
+import { assertIdentifier, maximumTableNameLength } from './identifier.js';
+import { decodeEncoded, decodeRow, encodeRecord, storeFailure, type EncodedRecord, type StoredRow } from './record-codec.js';
 import { assertWatchArguments, ChangeFeed } from './change-feed.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+import { migrateSqliteSchema, sqliteSchemaVersion } from './sqlite-schema.js';
+import { prepareSqliteStatements, readDataVersion, type SqliteStatements } from './sqlite-statements.js';
 import { announceObservation, announceTable, SqliteChangePoller, type SqliteObservation } from './sqlite-watch.js';
 
-/** A prepared statement: the subset of better-sqlite3's `Statement` that the store uses. */
-export interface SqliteStatement {
-  /** Runs the statement. */
-  run(...parameters: unknown[]): {
-    /** The number of rows written. */
-    readonly changes: number | bigint;
-  };
-  /** The first result row, or `undefined`. */
-  get(...parameters: unknown[]): unknown;
-  /** Every result row. */
-  all(...parameters: unknown[]): unknown[];
-}
-
-/**
- * The subset of better-sqlite3's `Database` that {@link SqliteStateStore} uses. A better-sqlite3
- * `Database` satisfies it as is; so does any synchronous driver with the same methods.
- */
-export interface SqliteDatabase {
-  /** Compiles one SQL statement. */
-  prepare(sql: string): SqliteStatement;
-  /** Runs one or more SQL statements without parameters. */
-  exec(sql: string): unknown;
-  /** Runs a PRAGMA, e.g. `journal_mode = WAL`. */
-  pragma(source: string): unknown;
-  /** True while a transaction is open on this connection. */
-  readonly inTransaction: boolean;
-}
+export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
 
 /** Options of {@link SqliteStateStore}. */
 export interface SqliteStateStoreOptions {
@@ -90,35 +59,7 @@ export interface SqliteStateStoreOptions {
 /** Default of {@link SqliteStateStoreOptions.watchIntervalMs}. */
 export const defaultWatchIntervalMs = 250;
 
-/** Statements prepared once the schema is in place. */
-interface PreparedStatements {
-  readonly load: SqliteStatement;
-  readonly list: SqliteStatement;
-  readonly insert: SqliteStatement;
-  readonly compareAndSet: SqliteStatement;
-  readonly delete: SqliteStatement;
-  readonly deleteVersion: SqliteStatement;
-  readonly dataVersion: SqliteStatement;
-}
-
-/** Schema migrations by target version; each runs inside the migration transaction. */
-const migrations: ReadonlyArray<{ readonly version: number; readonly sql: (table: string) => string }> = [
-  {
-    version: 1,
-    // `data` holds the whole record as JSON; the other columns serve compare-and-set and queries.
-    sql: (table) => `CREATE TABLE IF NOT EXISTS ${table} (
-      key TEXT PRIMARY KEY NOT NULL,
-      version INTEGER NOT NULL,
-      owner TEXT NOT NULL,
-      state TEXT NOT NULL,
-      lease_expires_at REAL,
-      data TEXT NOT NULL
-    )`,
-  },
-];
-
 const storeName = 'SqliteStateStore';
-const columns = 'key, version, owner, state, lease_expires_at, data';
 
 /**
  * A durable {@link StateStore} in SQLite, through a better-sqlite3 `Database` the user passes in.
@@ -153,7 +94,7 @@ const columns = 'key, version, owner, state, lease_expires_at, data';
  */
 export class SqliteStateStore implements StateStore {
   /** The schema version this code writes and understands; a newer stored version is refused. */
-  static readonly schemaVersion: number = migrations.at(-1)?.version ?? 0;
+  static readonly schemaVersion: number = sqliteSchemaVersion;
 
   /** Durable (a file survives restarts); not shared between machines; watchable. */
   readonly capabilities: StateStoreCapabilities = { durable: true, shared: false, watch: true };
@@ -165,12 +106,10 @@ export class SqliteStateStore implements StateStore {
   readonly watchIntervalMs: number;
 
   readonly #database: SqliteDatabase;
-  readonly #quotedTable: string;
-  readonly #quotedSchemaTable: string;
   readonly #clock: Clock;
   readonly #feed = new ChangeFeed(() => this.#stopPolling());
   #poller: SqliteChangePoller | undefined;
-  #statements: PreparedStatements | undefined;
+  #statements: SqliteStatements | undefined;
   #closed = false;
 
   /**
@@ -203,8 +142,6 @@ export class SqliteStateStore implements StateStore {
     this.#clock = clock;
     this.watchIntervalMs = watchIntervalMs;
     this.table = table;
-    this.#quotedTable = quoteIdentifier(table);
-    this.#quotedSchemaTable = quoteIdentifier(`${table}${schemaTableSuffix}`);
   }
 
   /**
@@ -346,7 +283,7 @@ export class SqliteStateStore implements StateStore {
           {
             connection: this.#database,
             table: this.table,
-            readDataVersion: () => readDataVersion(statements.dataVersion),
+            readDataVersion: () => readDataVersion(statements.dataVersion, storeName),
             readRows: () => statements.list.all() as StoredRow[],
             inTransaction: () => this.#database.inTransaction,
             failure: (error) => storeFailure(storeName, 'watch', error),
@@ -391,86 +328,16 @@ export class SqliteStateStore implements StateStore {
   }
 
   /** Throws once closed; on first use, migrates the schema and prepares the statements. */
-  #open(): PreparedStatements {
+  #open(): SqliteStatements {
     if (this.#closed) throw new StoreError(`${storeName} (table \`${this.table}\`) is closed`);
     if (this.#statements !== undefined) return this.#statements;
     try {
-      this.#migrateSchema();
-      this.#statements = this.#prepare();
+      migrateSqliteSchema(this.#database, this.table);
+      this.#statements = prepareSqliteStatements(this.#database, this.table);
     } catch (error) {
       throw storeFailure(storeName, 'migrate', error);
     }
     return this.#statements;
-  }
-
-  #migrateSchema(): void {
-    const database = this.#database;
-    // WAL lets readers proceed while one writer writes. An in-memory database answers `memory`.
-    database.pragma('journal_mode = WAL');
-    if (this.#readSchemaVersion() === SqliteStateStore.schemaVersion) return;
-    // IMMEDIATE takes the write lock at once, so two processes starting together migrate in turn.
-    database.exec('BEGIN IMMEDIATE');
-    try {
-      database.exec(
-        `CREATE TABLE IF NOT EXISTS ${this.#quotedSchemaTable} (
-          singleton INTEGER PRIMARY KEY NOT NULL CHECK (singleton = 1),
-          version INTEGER NOT NULL
-        );
-        INSERT INTO ${this.#quotedSchemaTable} (singleton, version) VALUES (1, 0) ON CONFLICT DO NOTHING;`,
-      );
-      const stored = this.#readSchemaVersion() ?? 0;
-      for (const migration of migrations) {
-        if (migration.version <= stored) continue;
-        database.exec(migration.sql(this.#quotedTable));
-        database.prepare(`UPDATE ${this.#quotedSchemaTable} SET version = ?`).run(migration.version);
-      }
-      database.exec('COMMIT');
-    } catch (error) {
-      if (database.inTransaction) database.exec('ROLLBACK');
-      throw error;
-    }
-  }
-
-  /** The stored schema version, or `undefined` before the version table exists. */
-  #readSchemaVersion(): number | undefined {
-    let row: { version: unknown } | undefined;
-    try {
-      row = this.#database.prepare(`SELECT version FROM ${this.#quotedSchemaTable}`).get() as
-        | { version: unknown }
-        | undefined;
-    } catch {
-      return undefined; // No version table yet.
-    }
-    if (row === undefined) return undefined;
-    const version = toNumber(row.version);
-    this.#assertKnownVersion(version);
-    return version;
-  }
-
-  #assertKnownVersion(stored: number): void {
-    const known = SqliteStateStore.schemaVersion;
-    if (stored > known) {
-      throw new StoreError(
-        `Table \`${this.table}\` has schema version ${stored}, but this release of trailing-stop-registry ` +
-          `knows schema version ${known} at most; upgrade trailing-stop-registry to use this database`,
-      );
-    }
-  }
-
-  #prepare(): PreparedStatements {
-    const database = this.#database;
-    const table = this.#quotedTable;
-    return {
-      load: database.prepare(`SELECT ${columns} FROM ${table} WHERE key = ?`),
-      list: database.prepare(`SELECT ${columns} FROM ${table}`),
-      insert: database.prepare(`INSERT INTO ${table} (${columns}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`),
-      compareAndSet: database.prepare(
-        `UPDATE ${table} SET version = ?, owner = ?, state = ?, lease_expires_at = ?, data = ? WHERE key = ? AND version = ?`,
-      ),
-      delete: database.prepare(`DELETE FROM ${table} WHERE key = ?`),
-      deleteVersion: database.prepare(`DELETE FROM ${table} WHERE key = ? AND version = ?`),
-      dataVersion: database.prepare('PRAGMA data_version'),
-    };
   }
 }
 
@@ -484,12 +351,4 @@ function rowOf(encoded: EncodedRecord): StoredRow {
     lease_expires_at: encoded.leaseExpiresAt,
     data: encoded.data,
   };
-}
-
-/** `PRAGMA data_version`: changes whenever another connection committed to the database. */
-function readDataVersion(statement: SqliteStatement): number {
-  const row = statement.get() as { data_version?: unknown } | undefined;
-  const version = toNumber(row?.data_version);
-  if (Number.isNaN(version)) throw new StoreError(`${storeName}: PRAGMA data_version returned no number`);
-  return version;
 }
