@@ -20,28 +20,16 @@ import type {
 } from '../ports/state-store.js';
 import { StoreError } from '../errors.js';
 import { assertRecordShape } from './record-shape.js';
-import { assertIdentifier, maximumTableNameLength, quoteIdentifier, schemaTableSuffix } from './identifier.js';
-import { decodeEncoded, decodeRow, encodeRecord, storeFailure, toNumber, type StoredRow } from './record-codec.js';
-import { assertWatchArguments, ChangeFeed } from './change-feed.js';
-import { changePayload, defaultChannel, PostgresListenSession } from './postgres-watch.js';
+import { assertIdentifier, maximumTableNameLength, quoteIdentifier } from './identifier.js';
+import { decodeEncoded, decodeRow, encodeRecord, storeFailure, type StoredRow } from './record-codec.js';
+import { assertWatchArguments } from './change-feed.js';
+import type { PostgresQueryable } from './postgres-client.js';
+import { PostgresWatchers } from './postgres-listening.js';
+import { migratePostgresSchema, postgresSchemaVersion } from './postgres-schema.js';
+import { changePayload, defaultChannel } from './postgres-watch.js';
 
+export type { PostgresQueryable, PostgresQueryResult } from './postgres-client.js';
 export type { PostgresNotification, PostgresPool, PostgresPoolConnection } from './postgres-watch.js';
-
-/** What {@link PostgresQueryable.query} resolves to: the subset of pg's `QueryResult` the store reads. */
-export interface PostgresQueryResult {
-  /** Result rows, one object per row keyed by column name. */
-  readonly rows: readonly unknown[];
-}
-
-/**
- * Anything that runs one SQL statement with `$1, $2, ...` parameters: a `pg` `Pool` (recommended:
- * each call may use a different connection, which the store never relies on; and `watch()` needs
- * one, see {@link PostgresPool}) or `Client`.
- */
-export interface PostgresQueryable {
-  /** Runs `text` with `values` bound to `$1, $2, ...`. */
-  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
-}
 
 /** Options of {@link PostgresStateStore}. */
 export interface PostgresStateStoreOptions {
@@ -69,29 +57,6 @@ export interface PostgresStateStoreOptions {
    */
   readonly channel?: string;
 }
-
-/** Schema migrations by target version; each is PL/pgSQL run inside the migration statement. */
-const migrations: ReadonlyArray<{ readonly version: number; readonly sql: (table: string) => string }> = [
-  {
-    version: 1,
-    // `data` is `json`, not `jsonb`: json keeps the exact text (numbers as written by
-    // JSON.stringify) and accepts every string JSON.stringify can produce.
-    sql: (table) => `CREATE TABLE IF NOT EXISTS ${table} (
-      key text PRIMARY KEY,
-      version bigint NOT NULL,
-      owner text NOT NULL,
-      state text NOT NULL,
-      lease_expires_at double precision,
-      data json NOT NULL
-    );`,
-  },
-];
-
-/**
- * Advisory lock key ("tsr_migr" in ASCII) that serializes concurrent first starts. One key for every
- * table: migrations are rare and short.
- */
-const migrationLockKey = '8391176284904449906';
 
 /** Bounds the insert/load loop when the winner keeps being deleted in between. */
 const maximumInsertAttempts = 100;
@@ -137,7 +102,7 @@ const columns = 'key, version, owner, state, lease_expires_at, data::text AS dat
  */
 export class PostgresStateStore implements StateStore {
   /** The schema version this code writes and understands; a newer stored version is refused. */
-  static readonly schemaVersion: number = migrations.at(-1)?.version ?? 0;
+  static readonly schemaVersion: number = postgresSchemaVersion;
 
   /**
    * Durable, and shared by every process connected to the same database; watchable when `client`
@@ -159,12 +124,7 @@ export class PostgresStateStore implements StateStore {
 
   readonly #client: PostgresQueryable;
   readonly #qualifiedTable: string;
-  readonly #qualifiedSchemaTable: string;
-  readonly #feed = new ChangeFeed(() => this.#endSession());
-  /** The listening session of the current watches, while one is opening or open. */
-  #session: Promise<PostgresListenSession> | undefined;
-  /** Sessions being ended (`UNLISTEN`, release); `close()` waits for them. */
-  readonly #endings = new Set<Promise<void>>();
+  readonly #watchers: PostgresWatchers;
   #ready: Promise<void> | undefined;
   #migrated = false;
   #closed = false;
@@ -198,7 +158,7 @@ export class PostgresStateStore implements StateStore {
       watch: typeof (client as Partial<{ connect: unknown }>).connect === 'function',
     };
     this.#qualifiedTable = `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
-    this.#qualifiedSchemaTable = `${quoteIdentifier(schema)}.${quoteIdentifier(`${table}${schemaTableSuffix}`)}`;
+    this.#watchers = new PostgresWatchers(storeName, client, channel);
   }
 
   /**
@@ -349,14 +309,7 @@ export class PostgresStateStore implements StateStore {
     assertWatchArguments(listener, options);
     if (this.#closed) throw new StoreError(`${storeName} (table \`${this.schema}.${this.table}\`) is closed`);
     if (options.signal.aborted) return;
-    // Subscribe first: a notification that arrives while LISTEN completes reaches this watch too.
-    this.#feed.subscribe(listener, options);
-    try {
-      await this.#listening();
-    } catch (error) {
-      this.#feed.unsubscribe(options.signal);
-      throw storeFailure(storeName, 'watch', error);
-    }
+    await this.#watchers.watch(listener, options);
   }
 
   /**
@@ -367,46 +320,7 @@ export class PostgresStateStore implements StateStore {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#feed.clear();
-    await Promise.all([...this.#endings]);
-  }
-
-  /** The session of the current watches: joins the one opening or open, else opens one. */
-  #listening(): Promise<PostgresListenSession> {
-    let session = this.#session;
-    if (session === undefined) {
-      const opening = PostgresListenSession.open(storeName, this.#client, this.channel, {
-        onChange: (change) => this.#feed.publish(change),
-        onLost: (error) => {
-          if (this.#session === opening) this.#session = undefined;
-          this.#feed.fail(
-            new StoreError(`${storeName}.watch lost its listening connection; the watch ended: ${messageOf(error)}`, { cause: error }),
-          );
-        },
-      });
-      session = opening;
-      this.#session = opening;
-      // A failed opening is not kept: the next watch tries again.
-      opening.catch(() => {
-        if (this.#session === opening) this.#session = undefined;
-      });
-    }
-    return session;
-  }
-
-  /** The last watch ended: stop listening once the session is open (or opening failed). */
-  #endSession(): void {
-    const session = this.#session;
-    if (session === undefined) return;
-    this.#session = undefined;
-    const ending = session
-      .then(
-        (open) => open.end(),
-        () => undefined,
-      )
-      .catch(() => undefined);
-    this.#endings.add(ending);
-    void ending.then(() => this.#endings.delete(ending));
+    await this.#watchers.close();
   }
 
   async #loadRow(key: string): Promise<StopRecord | undefined> {
@@ -422,7 +336,7 @@ export class PostgresStateStore implements StateStore {
     // Single flight: concurrent first calls share one migration; a failed one is not cached.
     let ready = this.#ready;
     if (ready === undefined) {
-      ready = this.#migrateSchema();
+      ready = migratePostgresSchema(this.#client, { schema: this.schema, table: this.table }, storeName);
       this.#ready = ready;
       ready.then(
         () => {
@@ -436,78 +350,6 @@ export class PostgresStateStore implements StateStore {
     await ready;
     if (this.#closed) throw new StoreError(`${storeName} (table \`${this.schema}.${this.table}\`) is closed`);
   }
-
-  async #migrateSchema(): Promise<void> {
-    // Fast path: an up-to-date table needs no DDL (and no CREATE privilege).
-    let stored = await this.#readSchemaVersion().catch(() => undefined);
-    if (stored === PostgresStateStore.schemaVersion) return;
-    if (stored !== undefined) this.#assertKnownVersion(stored);
-    try {
-      await this.#client.query(this.#migrationStatement());
-      stored = await this.#readSchemaVersion();
-    } catch (error) {
-      throw storeFailure(storeName, 'migrate', error);
-    }
-    if (stored === undefined) {
-      throw new StoreError(`${storeName}: table \`${this.schema}.${this.table}${schemaTableSuffix}\` has no version row after migrating`);
-    }
-    this.#assertKnownVersion(stored);
-  }
-
-  /**
-   * The whole migration as ONE statement (a DO block), because `query()` may use a different
-   * pooled connection per call and so cannot hold a transaction open. One statement is one
-   * transaction: it either applies completely or not at all, and a failure leaves no connection in
-   * an aborted transaction. The advisory lock, held until the statement ends, makes concurrent
-   * first starts run one after the other; each later one sees the work done and skips it.
-   * Identifiers were validated at construction, so interpolating them is safe.
-   */
-  #migrationStatement(): string {
-    const schemaTable = this.#qualifiedSchemaTable;
-    const steps = migrations
-      .map(
-        (migration) => `
-  IF (SELECT version FROM ${schemaTable}) < ${migration.version} THEN
-    ${migration.sql(this.#qualifiedTable)}
-    UPDATE ${schemaTable} SET version = ${migration.version};
-  END IF;`,
-      )
-      .join('');
-    // to_regnamespace/to_regclass check existence first: CREATE ... IF NOT EXISTS would demand the
-    // CREATE privilege even when nothing needs creating.
-    return `DO $migration$
-BEGIN
-  PERFORM pg_advisory_xact_lock(${migrationLockKey});
-  IF to_regnamespace('${quoteIdentifier(this.schema)}') IS NULL THEN
-    CREATE SCHEMA ${quoteIdentifier(this.schema)};
-  END IF;
-  IF to_regclass('${schemaTable}') IS NULL THEN
-    CREATE TABLE ${schemaTable} (
-      singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-      version integer NOT NULL
-    );
-  END IF;
-  INSERT INTO ${schemaTable} (singleton, version) VALUES (true, 0) ON CONFLICT (singleton) DO NOTHING;${steps}
-END
-$migration$`;
-  }
-
-  /** The stored schema version, or `undefined` when the version table has no row. */
-  async #readSchemaVersion(): Promise<number | undefined> {
-    const result = await this.#client.query(`SELECT version FROM ${this.#qualifiedSchemaTable}`);
-    const row = result.rows[0] as { version: unknown } | undefined;
-    return row === undefined ? undefined : toNumber(row.version);
-  }
-
-  #assertKnownVersion(stored: number): void {
-    const known = PostgresStateStore.schemaVersion;
-    if (stored > known) {
-      throw new StoreError(
-        `Table \`${this.schema}.${this.table}\` has schema version ${stored}, but this release of ` +
-          `trailing-stop-registry knows schema version ${known} at most; upgrade trailing-stop-registry to use this database`,
-      );
-    }
-  }
 }
 
 /** What the notification of `record`'s write announces. */
@@ -519,8 +361,4 @@ function changeOf(record: StopRecord): StoreChange {
     ...(typeof record.positionId === 'string' ? { positionId: record.positionId } : {}),
     owner: record.owner,
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
