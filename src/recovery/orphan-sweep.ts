@@ -43,7 +43,8 @@ export class OrphanSweep {
     const openIds = new Set(open.map((order) => order.id));
     const newerSeen = new Map<string, number>();
     for (const order of open) {
-      if (!hasClientOrderIdPrefix(order.clientOrderId, clientOrderIdPrefix)) continue;
+      // Not ours, or cancelled by this registry since the listing (a move of this pass).
+      if (!hasClientOrderIdPrefix(order.clientOrderId, clientOrderIdPrefix) || gateway.cancelledHere(order.clientOrderId)) continue;
       const base = clientOrderIdBaseOf(order.clientOrderId);
       const sequence = Number.parseInt(order.clientOrderId.slice(base.length + 1), 36);
       const record = records.get(base);

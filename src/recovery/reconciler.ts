@@ -178,17 +178,30 @@ export class Reconciler {
           order: venueOrder!,
           detail: `Venue order is ${venueOrder!.side} ${venueOrder!.quantity}; the record expects ${entry.closingSide} ${entry.quantity}`,
         });
+        if (venueOrder!.side === entry.closingSide && entry.parameters.mode === 'exchange') {
+          // Only the quantity differs: a resize the record holds and the venue does not yet. Finish it.
+          entry.useOrder(venueOrder!);
+          entry.sync.request();
+          await entry.sync.idle();
+        }
+        return;
+      case 'keep':
+        await this.#takeVenuePrice(entry, venueOrder!);
         return;
       case 'gap':
         this.#gapOnRecovery(entry, price!, report);
         return;
-      case 'replace':
+      case 'replace': {
+        // Another registry may have moved the stop since the listing: read the record again first.
+        const vanished = entry.order;
+        if ((await this.#options.writes.refresh(entry)) === 'gone' || entry.order?.id !== vanished?.id || entry.sync.running) return;
         report({ key: entry.key, action: 'replaced', order: entry.order, detail: 'The stop order vanished from the venue; placing it again' });
         // A fresh client order id: the vanished order's id is spent.
         entry.orderVanished();
         entry.sync.request();
         await entry.sync.idle();
         return;
+      }
       case 'adopt':
         await this.#adoptFirstOrder(entry, venueOrder!, report);
         return;
@@ -199,6 +212,18 @@ export class Reconciler {
       default:
         return;
     }
+  }
+
+  /**
+   * The venue holds the stop's order at another price than the record says (an amend that took
+   * effect just before a crash): the venue's price is the truth, and a tighter one the stop's.
+   */
+  async #takeVenuePrice(entry: StopEntry, order: StopOrder): Promise<void> {
+    const known = entry.order;
+    if (known === null || order.stopPrice === known.stopPrice) return;
+    entry.useOrder({ ...known, stopPrice: order.stopPrice, quantity: order.quantity });
+    if (entry.direction * (order.stopPrice - entry.stopPrice) > 0) entry.stopPrice = order.stopPrice;
+    await this.#options.writes.write(entry);
   }
 
   /**

@@ -156,11 +156,12 @@ export class CreationProtocol {
         }
       }
       let entry = factory.fromSpec(input);
-      if (previous !== undefined && previous.positionId === entry.positionId) {
-        // The same position again (after it ended): versions and client order ids go on, never
-        // back to 1, so other registries and the venue cannot take the new stop for the old one.
-        entry.sequence = Math.max(entry.sequence, previous.sequence + 1);
+      if (previous !== undefined) {
+        // Versions of the key go on past the retired stop's, never back to 1: a stale writer's
+        // compare-and-set can never land on the new record. The same position again (after it
+        // ended) also goes on past its client order ids, which the venue may still know.
         entry.version = Math.max(entry.version, previous.version);
+        if (previous.positionId === entry.positionId) entry.sequence = Math.max(entry.sequence, previous.sequence + 1);
       }
       book.markCreating(entry.clientOrderIdBase);
       const claim = await this.#claim(entry, input).finally(() => book.unmarkCreating(entry.clientOrderIdBase));

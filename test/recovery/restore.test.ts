@@ -346,7 +346,7 @@ describe('restore: differences between the store and the venue', () => {
     expect(await orphansOf(venue, store)).toEqual([]);
   });
 
-  it('reports a quantity mismatch between record and venue order, and changes nothing', async () => {
+  it('reports a quantity mismatch between record and venue order, and finishes the resize the record holds', async () => {
     const first = registry();
     await first.create(longSpec('BTC'));
     await first.close();
@@ -363,10 +363,11 @@ describe('restore: differences between the store and the venue', () => {
     expect(heard.actions()).toEqual(['mismatch:BTC']);
     expect(heard.reconciled[0]!.detail).toMatch(/1/);
     expect(heard.reconciled[0]!.detail).toMatch(/2/);
-    expect(venue.calls.placeStop).toBe(calls.placeStop);
-    expect(venue.calls.cancelStop).toBe(calls.cancelStop);
-    expect(venue.liveOrders('BTC')).toMatchObject([{ quantity: 1 }]);
+    // The record is what the position is: the stop is placed again for 2, make-before-break.
+    expect(venue.calls.placeStop).toBe(calls.placeStop + 1);
+    expect(venue.liveOrders('BTC')).toMatchObject([{ quantity: 2 }]);
     expect((await store.load('BTC'))?.quantity).toBe(2);
+    expect((await store.load('BTC'))?.order?.quantity).toBe(2);
   });
 
   it('reports a side mismatch (a buy stop protecting a long), and changes nothing', async () => {
