@@ -514,4 +514,48 @@ describe('fault campaign replays: defects the campaign found', () => {
       /^\[I4 venue\] ETH \(after the heal\): the venue holds paper-1 at 99.99 x 1; waiting v2 of bot-1/,
     );
   });
+
+  // N14's root seen on the venue: bot-0 moves BTC from 98 to 100.38 (the new order is lost on the
+  // venue at once, the old half cancelled), while bot-1 reconciles from the record it listed (98,
+  // seq 1). bot-1 finds that order cancelled and places the stop again at the listed 98: the
+  // position's stop on the venue goes from 100.38 to 98 (I5).
+  it.fails('N14b: a stale reconcile places the stop again at the price it listed, below the one the venue had', async () => {
+    const lostMove = placerFault('placeStop', 2, { kind: 'lose-order' });
+    await stillBroken(
+      input(world({ slots: [lostMove, quiet] }), [
+        { op: 'create', slot: 0, item: longBtc(2, 'p2') },
+        settle,
+        { op: 'reconcile', slot: 1 },
+        { op: 'price', key: 'BTC', percent: 1.4, stale: false },
+        { op: 'cancelByHand', key: 'BTC' },
+      ]),
+      /^\[I5 venue\] after placeStop of tsr-BTC-\w+-3 the position's tightest live stop is 98, looser than the 100.38 it had/,
+    );
+  });
+
+  // bot-1, reconciling from a stale listing, places BTC again under seq 2, an id bot-0 already
+  // spent on its move: ClientOrderIdUsedError five times in a row, and bot-1 writes the stop
+  // 'failed' (order none) although bot-0's stop is fine. bot-0's resize places a new order for 2,
+  // its write conflicts, merges the stored 'failed' in and writes it: a working stop ends failed,
+  // and resize() rejects with ERR_PLACEMENT_FAILED for a failure bot-0 never reported (I6).
+  it.fails("N17: a stale registry's spent-id failure marks another registry's working stop failed", async () => {
+    await stillBroken(
+      input(world({ time: 'race', slots: [{"placer": [{"operation": "placeStop", "call": 2, "fault": {"kind": "lose-order"}}], "store": []} as SlotFaults, quiet] }), [{"op": "create", "slot": 0, "item": {"key": "BTC", "spec": {"side": "long", "quantity": 1, "stopLossPercent": 1, "positionId": "p1"}}}, {"op": "settle"}, {"op": "createMany", "slot": 1, "items": [{"key": "ETH", "spec": {"side": "long", "quantity": 2, "stopLossPercent": 2, "positionId": "p1"}}]}, {"op": "price", "key": "ETH", "percent": -10, "stale": false}, {"op": "create", "slot": 0, "item": {"key": "ETH", "spec": {"side": "short", "quantity": 1, "stopLossPercent": null, "positionId": null}}}, {"op": "reconcile", "slot": 1}, {"op": "price", "key": "BTC", "percent": 1.4, "stale": false}, {"op": "cancelByHand", "key": "BTC"}, {"op": "resize", "slot": 0, "key": "BTC", "quantity": 2}] as CommandData[]),
+      /^\[I6\] bot-0#1 \{"op":"resize".* rejected with ERR_PLACEMENT_FAILED \(Resizing the stop for BTC failed\) but no `error` event reported it/,
+      { seed: 13 },
+    );
+  });
+
+  // The issue's "amend that loosened a stop on the venue": on a venue that amends in place, bot-0
+  // holds BTC (stop 99) and bot-1 holds it too (reconciled in). A rally: bot-0 amends the shared
+  // order to 100.08. bot-1's policy, fed the same ticks in another order (a stale one among them),
+  // reaches 99.99 and amends the same order to it: the venue's stop goes from 100.08 down to 99.99
+  // (I5). An amend compares its target with what this registry last sent, not with what the order
+  // holds now; make-before-break's "keep the tighter order" has nothing to keep here.
+  it.fails("N18: a registry whose policy lags amends the shared order down", async () => {
+    await stillBroken(
+      input(world({ amend: true }), [{"op": "createMany", "slot": 0, "items": [{"key": "BTC", "spec": {"side": "long", "quantity": 1, "stopLossPercent": 1, "positionId": null}}]}, {"op": "settle"}, {"op": "price", "key": "BTC", "percent": 0.1, "stale": true}, {"op": "reconcile", "slot": 1}, {"op": "price", "key": "BTC", "percent": 1, "stale": true}, {"op": "settle"}, {"op": "price", "key": "BTC", "percent": -0.1, "stale": true}, {"op": "restore", "slot": 0}] as CommandData[]),
+      /^\[I5 venue\] after amendStop of tsr-BTC-\w+-1 the position's tightest live stop is 99.99, looser than the 100.08 it had/,
+    );
+  });
 });

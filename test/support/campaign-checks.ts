@@ -229,7 +229,9 @@ function venueProblems(world: World, records: Map<string, StopRecord | undefined
       } else if ((record.order.stopPrice !== record.stopPrice || record.order.quantity !== record.quantity) && !crashExcused) {
         problems.push(`[I2] ${where}: the venue did not converge to the stop: ${describeRecord(record)}`);
       }
-    } else if (record.state === 'failed' && order !== undefined && order.status !== 'open' && !excused) {
+    } else if (record.state === 'failed' && order !== undefined && order.status !== 'open' && !strict && !excused && !world.lostSinceHeal) {
+      // (A stop that failed after its order was lost by hand has nothing left to keep; after the
+      // heal a failed record is history, visible, and only orphans matter.)
       problems.push(`[failed] ${where}: the stop failed and its previous order is ${order.status}: ${describeRecord(record)}`);
     }
   }
