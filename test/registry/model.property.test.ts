@@ -60,7 +60,7 @@ interface World {
   readonly tightest: Map<string, number>;
   /** Base units executed so far per venue order (partial fills), booked as the venue books them. */
   readonly executed: Map<string, number>;
-  /** Venue orders that had partly executed when a registry restarted (see the known defect below). */
+  /** Venue orders that had partly executed when a registry restarted (see the regression test at the end). */
   readonly executedBeforeRestart: Set<string>;
   /** Positions whose order the venue filled while a registry listened: one `triggered` each. */
   readonly filledWhileRunning: Set<string>;
@@ -249,18 +249,13 @@ class Resize implements Command {
   constructor(
     readonly key: Key,
     readonly quantity: number,
-    /** Steer clear of the known defect (replayed by the it.fails test at the end). */
-    readonly avoidKnownDefect = true,
   ) {}
   check = (model: Readonly<Model>) => isLive(model, this.key);
   async run(model: Model, world: World): Promise<void> {
     const { placed } = liveStop(world, this.key);
-    if (this.avoidKnownDefect && world.executedBeforeRestart.has(placed.id) && placed.quantity === this.quantity) {
-      // Known defect, replayed by the it.fails test at the end: after a restart the registry takes
-      // a partly executed order for its whole quantity, so this resize would place nothing.
-      covered('resize skipped: known defect');
-      return;
-    }
+    // The case of the regression test at the end: back to the quantity of an order that partly
+    // executed before a restart.
+    if (world.executedBeforeRestart.has(placed.id) && placed.quantity === this.quantity) covered('resize back after a partial fill and a restart');
     await drive(world, world.registry.resize(this.key, this.quantity));
     await quiesce(world);
     await checkInvariants(world, model);
@@ -591,15 +586,13 @@ describe('registry model', () => {
   });
 
   /*
-   * KNOWN DEFECT (found by the property above, shrunk; src/ is the lead's): a partial fill leaves
-   * the stop order open with the rest, and the registry shrinks the stop to the rest; its record
-   * keeps the order as placed (quantity 1) and the stop's quantity (0.75). A restarted registry
-   * (entryFromRecord -> StopEntry.useOrder) takes the order for its whole quantity: it believes
-   * the venue protects 1. `resize(key, 1)` (the position grew back to 1) then places nothing, and
-   * the position of 1 rests on an order with 0.75 left. (Reconciliation at restore also reports
-   * that order as a `mismatch`, quantity 1 against 0.75.) Remove `.fails` once fixed.
+   * Found by the property above (shrunk), fixed since by reconciliation finishing quantity
+   * mismatches (campaign finding N13): a partial fill leaves the order open with the rest and the
+   * stop shrinks to it; the record keeps the order as placed (1) and the stop's quantity (0.75). A
+   * restarted registry took the order for its whole quantity, so `resize(key, 1)` (the position
+   * grew back) placed nothing and the position of 1 rested on an order with 0.75 left.
    */
-  it.fails('KNOWN DEFECT: after a partial fill and a restart, resize() back to the order quantity re-places nothing', async () => {
-    await runSequence([new Create('BTC', true), new PartialFill('BTC', 0.25), new Restart('none', 'BTC'), new Resize('BTC', 1, false)], 'replace', 0);
+  it('after a partial fill and a restart, resize() back to the order quantity is placed (regression)', async () => {
+    await runSequence([new Create('BTC', true), new PartialFill('BTC', 0.25), new Restart('none', 'BTC'), new Resize('BTC', 1)], 'replace', 0);
   });
 });
