@@ -277,10 +277,17 @@ describe.runIf(postgresAvailable)('PostgreSQL', () => {
         await expect(listeningSessions(store.channel)).resolves.toBe(1);
         first.abort();
         second.abort();
-        // UNLISTEN, then back to the pool: the session's last statement becomes UNLISTEN.
-        await vi.waitFor(async () => expect(await listeningSessions(store.channel)).toBe(0), { timeout: 10_000, interval: 10 });
-        const rows = await query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE query = $1`, [`UNLISTEN "${store.channel}"`]);
-        expect(rows).toEqual([{ count: 1 }]);
+        // UNLISTEN, then back to the pool: the session's last statement becomes UNLISTEN. Observed
+        // from a pool of its own, so the released connection runs nothing else meanwhile.
+        const observer = createPool({ max: 1 });
+        try {
+          const count = async (statement: string) =>
+            ((await observer.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE query = $1`, [statement])).rows[0] as { count: number }).count;
+          await vi.waitFor(async () => expect(await count(`LISTEN "${store.channel}"`)).toBe(0), { timeout: 10_000, interval: 10 });
+          expect(await count(`UNLISTEN "${store.channel}"`)).toBe(1);
+        } finally {
+          await observer.end();
+        }
       });
 
       it('the released connection no longer listens', async () => {
