@@ -558,4 +558,27 @@ describe('fault campaign replays: defects the campaign found', () => {
       /^\[I5 venue\] after amendStop of tsr-BTC-\w+-1 the position's tightest live stop is 99.99, looser than the 100.08 it had/,
     );
   });
+
+  // Without the store's change feed each registry re-reads a stop before acting on it
+  // (revalidateAfterMs: 0 here, "0 re-reads every time"). bot-1 adopts ETH while bot-0 removes it;
+  // later (two settles on) bot-1's create() for ETH resolves with that stale stop at once: the record is gone and
+  // nothing protects the position (I6; issue 10 defect 2 without a feed). "Confirmed lately" is
+  // now - confirmedAt <= revalidateAfterMs, true when no time has passed, so 0 never re-reads
+  // within the same millisecond (here the clock stands still between the calls).
+  it.fails('N20: with revalidateAfterMs 0 and no change feed, create() serves a stop removed in the same instant', async () => {
+    const eth = { key: 'ETH', spec: { side: 'long', quantity: 1, stopLossPercent: 2, positionId: null } } as const;
+    await stillBroken(
+      input(world({ watch: false }), [
+        { op: 'create', slot: 2, item: eth },
+        settle,
+        { op: 'remove', slot: 0, key: 'ETH' },
+        { op: 'create', slot: 1, item: eth },
+        settle,
+        settle,
+        { op: 'create', slot: 1, item: eth },
+      ]),
+      /^\[I6\] bot-1#1 .* resolved with a waiting stop .* but the store has no record: .*\(no change feed\)$/m,
+      { seed: 5 },
+    );
+  });
 });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fullProfile, type CampaignProfile } from '../support/campaign-commands.js';
-import { campaignProperty, campaignSeed } from '../support/campaign-run.js';
+import { campaignProperty, runSeed } from '../support/campaign-run.js';
 import { realRegistry, type Variant } from '../support/campaign-world.js';
 import { casIgnoresVersion, dropsCleanupRetry, dropsLateAnswerCancel } from '../support/campaign-mutations.js';
 import { doubleCheckVariant } from '../naive/double-check-subject.js';
@@ -92,10 +92,10 @@ const teeth: Tooth[] = [
 describe('fault campaign teeth', () => {
   for (const { variant, profile, broken } of teeth) {
     it(`turns red against ${variant.name}, and the real registry passes the same property`, async () => {
-      const red = await fc.check(campaignProperty(profile, variant), { numRuns: runs.variant, endOnFailure: true, seed: campaignSeed });
+      const red = await fc.check(campaignProperty(profile, variant), { numRuns: runs.variant, endOnFailure: true, seed: runSeed });
       expect(red.failed, `the campaign found no counterexample against ${variant.name}`).toBe(true);
       expect(String((red.errorInstance as Error | undefined)?.message)).toMatch(broken);
-      await fc.assert(campaignProperty(profile, realRegistry), { numRuns: runs.control, seed: campaignSeed });
+      await fc.assert(campaignProperty(profile, realRegistry), { numRuns: runs.control, seed: runSeed });
     }, 120_000);
   }
 });

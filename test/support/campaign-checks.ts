@@ -229,10 +229,10 @@ function venueProblems(world: World, records: Map<string, StopRecord | undefined
       } else if ((record.order.stopPrice !== record.stopPrice || record.order.quantity !== record.quantity) && !crashExcused) {
         problems.push(`[I2] ${where}: the venue did not converge to the stop: ${describeRecord(record)}`);
       }
-    } else if (record.state === 'failed' && order !== undefined && order.status !== 'open' && !strict && !excused && !world.lostSinceHeal) {
-      // (A stop that failed after its order was lost by hand has nothing left to keep; after the
-      // heal a failed record is history, visible, and only orphans matter.)
-      problems.push(`[failed] ${where}: the stop failed and its previous order is ${order.status}: ${describeRecord(record)}`);
+    } else if (record.state === 'failed' && order?.status === 'cancelled' && !strict && !excused && !world.lostSinceHeal) {
+      // (A filled order closed the position; a stop that failed after its order was lost by hand
+      // has nothing left to keep; after the heal a failed record is history, and only orphans matter.)
+      problems.push(`[failed] ${where}: the stop failed and its previous order is cancelled: ${describeRecord(record)}`);
     }
   }
   return problems;
@@ -299,7 +299,7 @@ function modelProblems(world: World, records: Map<string, StopRecord | undefined
         const protectedHere = record !== undefined && record.positionId === stop.positionId && liveStates.has(record.state);
         if (!protectedHere) {
           problems.push(
-            `[I6] ${operation.incarnation} ${operation.command} resolved with a ${stop.state} stop (${stop.positionId}, order ${stop.order?.id ?? 'none'}) but the store has ${describeRecord(record)}: the position is unprotected and nothing says so`,
+            `[I6] ${operation.incarnation} ${operation.command} resolved with a ${stop.state} stop (${stop.positionId}, order ${stop.order?.id ?? 'none'}) but the store has ${describeRecord(record)}: the position is unprotected and nothing says so${world.setup.watch ? '' : ' (no change feed)'}`,
           );
         }
       }

@@ -8,9 +8,11 @@ import { TrailingStopRegistry, type CompareAndSetResult, type OrderPlacer, type 
 import { campaignRegistryOptions, realRegistry, type Variant } from './campaign-world.js';
 
 /**
- * The store's compare-and-set checks only that a record exists, not its version: it writes on top
- * of whatever is stored (at the next version, so versions still advance). A stale writer (a paused
- * process, a late answer) then overwrites newer state: the lost update I4 forbids.
+ * The store's compare-and-set checks only that a record exists, not its version: it stores the
+ * given record, whatever version the store holds (so a stale writer's version can even go back).
+ * A stale writer (a paused process, a late answer) then overwrites newer state: the lost update
+ * I4 forbids. The delete and the insert run back to back, synchronously, in the memory and SQLite
+ * stores, so no other call comes between them.
  */
 export const casIgnoresVersion: Variant = {
   ...realRegistry,
@@ -24,9 +26,12 @@ export const casIgnoresVersion: Variant = {
     close: () => store.close(),
     ...(store.watch === undefined ? {} : { watch: store.watch.bind(store) }),
     compareAndSet: async (next: StopRecord): Promise<CompareAndSetResult> => {
-      const current = await store.load(next.key);
-      if (current === undefined) return { updated: false, current: undefined };
-      return store.compareAndSet({ ...next, version: current.version + 1 }, current.version);
+      const deleted = store.delete(next.key);
+      const inserted = deleted.then((existed) => (existed ? store.insert(next) : undefined));
+      // Both calls take effect as they are made (memory, SQLite); the answers come after.
+      if (!(await deleted)) return { updated: false, current: undefined };
+      await inserted;
+      return { updated: true, record: next };
     },
   }),
 };

@@ -31,6 +31,9 @@ export function runsFor(ciRuns: number): number {
 export const campaignSeed: number | undefined =
   process.env.TSR_SEED !== undefined ? Number.parseInt(process.env.TSR_SEED, 10) : soak ? Math.floor(Math.random() * 2 ** 31) : undefined;
 
+/** The seed CI replays (so `npm test` is deterministic) unless `TSR_SEED` or the soak picks another. */
+export const runSeed: number = campaignSeed ?? 20_261_201;
+
 /** The profile as run: the soak doubles the commands per run. */
 export function sized(profile: CampaignProfile): CampaignProfile {
   return soak ? { ...profile, maxCommands: profile.maxCommands * 2 } : profile;
