@@ -138,6 +138,15 @@ export class RecordWriter implements StopPersistence {
     );
   }
 
+  /** A delete of a finished stop's record failed: it is owed, retried until the store takes it. */
+  oweDelete(key: string, record: StopRecord): void {
+    const { owed, reporter } = this.#options;
+    owed.owe(
+      () => this.deleteRecord(key, record),
+      (error, tries) => reporter.logger.warn('An owed record delete failed again', { key, tries, message: String(error) }),
+    );
+  }
+
   /**
    * Deletes the record, guarded by version; on a conflict re-reads and tries again, cancelling an
    * order a newer version of the same position names.

@@ -93,14 +93,18 @@ export class StopEndings implements SyncOutcomes {
     work.track(
       (async () => {
         await entry.sync.idle();
+        // What is left of the position's orders must go: a failed cancel is owed, not dropped.
         const left = entry.order;
-        if (left !== null && left.clientOrderId !== filledClientOrderId) await gateway.cancelStop(left, entry.key);
+        if (left !== null && left.clientOrderId !== filledClientOrderId) await writer.compensate(entry.key, left, 'removed');
         const record = await store.load(entry.key);
         if (record !== undefined && isSameStop(entry, record)) {
           if (record.order !== null && record.order.clientOrderId !== filledClientOrderId && record.order.id !== left?.id) {
-            await gateway.cancelStop(record.order, entry.key);
+            await writer.compensate(entry.key, record.order, 'removed');
           }
-          await writer.deleteRecord(entry.key, record);
+          await writer.deleteRecord(entry.key, record).catch((error: unknown) => {
+            writer.oweDelete(entry.key, record);
+            throw error;
+          });
         }
       })().catch((error: unknown) => {
         const failure = error instanceof TrailingStopError ? error : new PlacementError(`Cleaning up after the fill of ${entry.key} failed`, { cause: error, key: entry.key });

@@ -193,17 +193,13 @@ describe('the venue fills the old order during a make-before-break move', () => 
   }
 
   /*
-   * KNOWN DEFECT (found by the property above, then made deterministic; src/ is the lead's):
-   * StopEndings.venueFilled cancels the other half of the move with gateway.cancelStop and, when
-   * that gives up (every attempt timed out, the lookup too), only reports an error: the cancel is
-   * not owed (OwedWork / RecordWriter.compensate), unlike the old half of a move (leftBehind) or a
-   * lost race. README promises "a cancel of an order nothing may keep ... retried in the
-   * background with backoff until they succeed". Here the venue does not answer cancels for a
-   * while (the calls never arrive), the fill of the old order lands as the move places the new
-   * one, and after the outage nothing ever cancels the new order: a live stop order for a flat
-   * position, and the record of the filled stop stays in the store. Remove `.fails` once fixed.
+   * Found by the property above, then made deterministic: StopEndings.venueFilled cancelled the
+   * other half of the move with a plain gateway call and, when that gave up (every attempt timed
+   * out, the lookup too), only reported an error. The cancel is owed now (RecordWriter.compensate):
+   * retried with backoff until the venue answers again. While the venue does not answer, onIdle()
+   * waits (an owed cleanup is due), so the test drives virtual time through the outage instead.
    */
-  it.fails('KNOWN DEFECT: a cancel of the new half after the fill that times out is not owed: the order stays live', async () => {
+  it('a cancel of the new half after the fill that times out is owed: once the venue answers again, no order is left', async () => {
     const clock = new VirtualClock();
     let outage = false;
     const venue = new PaperExchange({ clock, orderUpdates: 'manual', fault: (call) => (outage && call.operation === 'cancelStop' ? 'hang' : undefined) });
@@ -229,7 +225,7 @@ describe('the venue fills the old order during a make-before-break move', () => 
     registry.updatePrice(key, 105);
     expect(venue.fillPartially(old.id, old.quantity)).toBe(true);
     outage = true;
-    await settle(world, () => registry.onIdle());
+    await drive(world, clock.sleep(10_000));
     expect(stop.state).toBe('triggered');
     // The venue answers again; a minute later every owed cleanup has had its chance.
     outage = false;
