@@ -6,16 +6,15 @@
  * and at every quiescence (see test/support/campaign-checks.ts).
  */
 import { describe, it } from 'vitest';
-import fc from 'fast-check';
 import { fullProfile } from '../support/campaign-commands.js';
-import { campaignProperty, campaignSeed, runSeed, runsFor, sized, soak } from '../support/campaign-run.js';
+import { assertCampaign, campaignProperty, campaignSeed, runSeed, runsFor, sized, soak } from '../support/campaign-run.js';
 import { openDefectExcuse } from '../support/campaign-open-defects.js';
 
-if (soak) console.log(`fault campaign soak: seed ${campaignSeed} (resume with TSR_SEED=${campaignSeed})`);
+if (soak) console.log(`fault campaign soak: ${runsFor(500)} runs, seed ${campaignSeed} (replay with TSR_SEED=${campaignSeed})`);
 
 describe('fault campaign', () => {
   it(`keeps I1-I8 with faults, crashes and restarts on two or three registries (${runsFor(500)} runs)`, async () => {
     // Open defects (test/support/campaign-open-defects.ts) are excused here; their replays hold them.
-    await fc.assert(campaignProperty({ ...sized(fullProfile), excuse: openDefectExcuse }), { numRuns: runsFor(500), seed: runSeed });
-  }, 600_000);
+    await assertCampaign(campaignProperty({ ...sized(fullProfile), excuse: openDefectExcuse }), { numRuns: runsFor(500), seed: runSeed });
+  }, soak ? 6 * 3_600_000 : 600_000);
 });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fullProfile, type CampaignProfile } from '../support/campaign-commands.js';
-import { campaignProperty, runSeed } from '../support/campaign-run.js';
+import { assertCampaign, campaignProperty, runSeed } from '../support/campaign-run.js';
 import { realRegistry, type Variant } from '../support/campaign-world.js';
 import { casIgnoresVersion, dropsCleanupRetry, dropsLateAnswerCancel } from '../support/campaign-mutations.js';
 import { doubleCheckVariant } from '../naive/double-check-subject.js';
@@ -95,7 +95,7 @@ describe('fault campaign teeth', () => {
       const red = await fc.check(campaignProperty(profile, variant), { numRuns: runs.variant, endOnFailure: true, seed: runSeed });
       expect(red.failed, `the campaign found no counterexample against ${variant.name}`).toBe(true);
       expect(String((red.errorInstance as Error | undefined)?.message)).toMatch(broken);
-      await fc.assert(campaignProperty(profile, realRegistry), { numRuns: runs.control, seed: runSeed });
+      await assertCampaign(campaignProperty(profile, realRegistry), { numRuns: runs.control, seed: runSeed });
     }, 120_000);
   }
 });

@@ -52,7 +52,13 @@ export async function checkQuiescence(world: World, strict: boolean): Promise<vo
   if (world.variant.memoryView) problems.push(...memoryProblems(world, records));
   problems.push(...modelProblems(world, records, strict));
   problems.push(...closeProblems(world));
+  problems.push(...unhandledProblems(world));
   report(world, problems);
+}
+
+/** Rejections nobody handled: each one would end a Node process that runs with the defaults. */
+function unhandledProblems(world: World): string[] {
+  return world.unhandled.splice(0).map((reason) => `[I6] unhandled rejection (a Node process exits on it): ${describeError(reason)}`);
 }
 
 /** Throws the problems not excused. */
@@ -264,10 +270,15 @@ function memoryProblems(world: World, records: Map<string, StopRecord | undefine
         // Same order and stop at an older version: the registry wrote a newer version than it holds.
         const behind = stop.version < record.version && (stop.order?.id ?? null) === (record.order?.id ?? null) && stop.stopPrice === record.stopPrice;
         if (!same) {
-          problems.push(`[I4] ${incarnation} wrote ${key} last but holds ${held}${behind ? ' (behind its own newer write)' : ''}; the store has ${describeRecord(record)}`);
+          const lostOrder = stop.version === record.version && stop.order === null && record.order !== null ? ' (memory lost the order the store names)' : '';
+          problems.push(
+            `[I4] ${incarnation} wrote ${key} last but holds ${held}${behind ? ' (behind its own newer write)' : ''}${lostOrder}; the store has ${describeRecord(record)}`,
+          );
         }
       } else if (stop.version > record.version) {
-        problems.push(`[I4] ${incarnation} holds ${key} at a version ahead of the store: ${held}; the store has ${describeRecord(record)}`);
+        problems.push(
+          `[I4] ${incarnation} holds ${key} at a version ahead of the store: ${held}; the store has ${describeRecord(record)}${world.setup.watch ? '' : ' (no change feed)'}`,
+        );
       }
     }
   }

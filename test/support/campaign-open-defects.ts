@@ -48,6 +48,17 @@ export const openDefects: readonly OpenDefect[] = [
   // N20: without a change feed, revalidateAfterMs 0 does not re-read when no time passed since the
   // stop was last confirmed: create() serves a stop another registry removed in the same instant.
   { id: 'N20', excuse: /^\[I6\] .* resolved with a \w+ stop .* but the store has no record: .*\(no change feed\)$/m },
+  // N19: a store failure while the sync re-reads after a spent id escapes the sync loop.
+  { id: 'N19', excuse: /^\[I6\] unhandled rejection \(a Node process exits on it\): ERR_STORE_FAILED|\(memory lost the order the store names\)/ },
+  // N21: a trigger's record write that fails is not retried: memory says triggered, the store waiting.
+  { id: 'N21', excuse: /^\[I4\] \S+ wrote \w+ last but holds triggered v\d+ .*; the store has (waiting|active) v\d+/ },
+  // N22: a registry rewrites an unchanged record forever (a write loop): onIdle() never resolves.
+  { id: 'N22', excuse: /^\[idle\] onIdle\(\) did not resolve: exhausted (while draining )?after \d+ scheduler steps \(\d+ tasks left\); pending: none;/ },
+  // N23: without a change feed, a registry keeps a version of a record another registry deleted and
+  // re-created below it (versions restart, N4c's root).
+  { id: 'N23', excuse: /^\[I4\] \S+ holds \w+ at a version ahead of the store: .*\(no change feed\)$/m },
+  // N25: a stop ends 'failed' with no order while an order of its position rests on the venue.
+  { id: 'N25', excuse: /that no record holds; the store has failed v\d+ of bot-\d \([^)]*, no order\)/ },
   // A claim whose insert committed but answered an error stays pending.
   { id: 'N8', excuse: /claim left pending at quiescence/ },
   // reconcile() takes over the registry's own claim while its creation's write is owed: two entries.
@@ -61,4 +72,9 @@ export const openDefectExcuse: Excuse | undefined =
 /** What a run does not report: a test of one problem's text (a `RegExp` is one). */
 export interface Excuse {
   test(problem: string): boolean;
+}
+
+/** Every open defect but `id`: a replay of that defect must still see it. */
+export function excuseAllBut(id: string): Excuse {
+  return { test: (problem) => openDefects.some((defect) => !defect.id.split(', ').includes(id) && defect.excuse.test(problem)) };
 }

@@ -286,6 +286,9 @@ export interface Operation {
   done: Promise<unknown>;
 }
 
+/** Unhandled rejections a world recorded for its own run (so a wider net does not count them twice). */
+export const attributedRejections = new WeakSet<object>();
+
 /** Most scheduler steps one settle may take before `onIdle()` counts as never resolving. */
 export const stepsPerSettle = 4_000;
 
@@ -333,6 +336,12 @@ export class World {
   healed = false;
   readonly #database: Database.Database | undefined;
   readonly #inner: StateStore;
+  /** Rejections nobody handled while this world ran (a Node process exits on one by default). */
+  readonly unhandled: unknown[] = [];
+  readonly #onUnhandled = (reason: unknown) => {
+    this.unhandled.push(reason);
+    if (typeof reason === 'object' && reason !== null) attributedRejections.add(reason);
+  };
 
   /** Problems matching it are not reported (a known, open defect; see the replay tests). */
   readonly excuse: Excuse | undefined;
@@ -340,6 +349,7 @@ export class World {
   constructor(setup: CampaignSetup, scheduler: StepScheduler, variant: Variant, excuse?: Excuse) {
     this.excuse = excuse;
     this.setup = setup;
+    process.on('unhandledRejection', this.#onUnhandled);
     this.scheduler = scheduler;
     this.variant = variant;
     this.clock = new VirtualClock(scheduler, setup.time);
@@ -508,6 +518,7 @@ export class World {
 
   /** Releases the run's resources (the SQLite database). */
   dispose(): void {
+    process.off('unhandledRejection', this.#onUnhandled);
     this.#database?.close();
   }
 }
