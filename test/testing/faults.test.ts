@@ -178,6 +178,19 @@ describe('FaultyPlacer', () => {
     await expect(placer.cancelStop(order, { signal })).resolves.toBeUndefined();
   });
 
+  it("passes the members it does not schedule through: the venue's order stream reaches the listener", async () => {
+    const venue = new PaperExchange();
+    const placer = new FaultyPlacer(venue, [{ operation: 'placeStop', call: 1, fault: { kind: 'lose-order' } }]);
+    expect(placer.watchOrders).toBeTypeOf('function');
+    const updates: string[] = [];
+    const controller = new AbortController();
+    void placer.watchOrders!((update) => updates.push(`${update.clientOrderId} ${update.status}`), { signal: controller.signal });
+    await placer.placeStop(request(), { signal: new AbortController().signal });
+    await flush();
+    controller.abort();
+    expect(updates).toEqual(['tsr-test-1 open', 'tsr-test-1 cancelled']);
+  });
+
   it('records each injected fault and reports it as it happens', async () => {
     const seen: unknown[] = [];
     const venue = new PaperExchange();
