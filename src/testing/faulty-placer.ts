@@ -77,6 +77,8 @@ export class FaultyPlacer implements OrderPlacer {
   readonly placeTrailingStop?: (request: TrailingStopOrderRequest, options: PlacerCallOptions) => Promise<StopOrder>;
   /** Present when the wrapped placer has it. */
   readonly closePosition?: (request: ClosePositionRequest, options: PlacerCallOptions) => Promise<void>;
+  /** The wrapped placer's order stream, passed through (no fault is scheduled on it). */
+  readonly watchOrders?: OrderPlacer['watchOrders'];
 
   readonly #inner: OrderPlacer;
   readonly #schedule: FaultSchedule<PlacerOperation, PlacerFault>;
@@ -113,6 +115,7 @@ export class FaultyPlacer implements OrderPlacer {
       this.closePosition = (request, callOptions) =>
         this.#call('closePosition', callOptions.signal, () => closePosition.call(inner, request, callOptions));
     }
+    if (inner.watchOrders !== undefined) this.watchOrders = inner.watchOrders.bind(inner);
     for (const name of memberNames(inner)) {
       if (name in this) continue;
       const member = (inner as unknown as Record<string, unknown>)[name];
