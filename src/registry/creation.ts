@@ -208,7 +208,8 @@ export class CreationProtocol {
   /** True when this registry confirmed `entry` with the store within `revalidateAfterMs`. */
   #isFresh(entry: StopEntry): boolean {
     if (entry.confirmedAt === Number.NEGATIVE_INFINITY) return false;
-    return this.#options.watching() || this.#options.clock.now() - entry.confirmedAt <= this.#options.revalidateAfterMs;
+    // Strictly within the window: 0 re-reads every time, also within one millisecond.
+    return this.#options.watching() || this.#options.clock.now() - entry.confirmedAt < this.#options.revalidateAfterMs;
   }
 
   /**

@@ -47,10 +47,27 @@ export class OwedWork {
   owe(attempt: () => Promise<void>, onFailure: (error: unknown, tries: number) => void): void {
     this.#owed++;
     const run = async () => {
+      // An attempt that outlives its bound is not started again while it still runs: a slow store
+      // must not be written once per bound; its late success counts.
+      let running: Promise<void> | undefined;
+      let succeeded = false;
       for (let tries = 1; ; tries++) {
         if (!this.#stopping) await this.#sleep(this.#delay(tries));
+        if (succeeded) return;
+        if (running === undefined) {
+          const started = attempt();
+          running = started;
+          started.then(
+            () => {
+              succeeded = true;
+            },
+            () => {
+              if (running === started) running = undefined;
+            },
+          );
+        }
         try {
-          await this.#bounded(attempt);
+          await this.#bounded(running);
           return;
         } catch (error) {
           onFailure(error, tries);
@@ -92,13 +109,13 @@ export class OwedWork {
     });
   }
 
-  /** Runs `attempt`, rejecting when it has not settled within the timeout (it is then abandoned). */
-  #bounded(attempt: () => Promise<void>): Promise<void> {
+  /** Waits for `attempt`, rejecting when it has not settled within the timeout (it goes on running). */
+  #bounded(attempt: Promise<void>): Promise<void> {
     const { clock, timeoutMs } = this.#options;
     return new Promise<void>((resolve, reject) => {
       const timer = clock.setTimeout(() => reject(new AttemptTimedOut(`An owed attempt did not settle within ${timeoutMs} ms`)), timeoutMs);
       unref(timer);
-      attempt().then(
+      attempt.then(
         () => {
           clock.clearTimeout(timer);
           resolve();

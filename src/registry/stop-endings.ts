@@ -67,7 +67,11 @@ export class StopEndings implements SyncOutcomes {
       (async () => {
         await entry.sync.idle();
         if (closeByMarket) await this.closeByMarket(entry);
-        await writer.write(entry);
+        await writer.write(entry).catch((error: unknown) => {
+          // Other registries and a restart must see the trigger: the write is owed.
+          writer.oweWrite(entry, () => undefined);
+          throw error;
+        });
       })().catch((error: unknown) => {
         const failure =
           error instanceof TrailingStopError ? error : new PlacementError(`Handling the trigger of ${entry.key} failed`, { cause: error, key: entry.key });
