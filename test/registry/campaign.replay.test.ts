@@ -578,9 +578,9 @@ describe('fault campaign replays: defects the campaign found', () => {
   // nothing protects the position (I6; issue 10 defect 2 without a feed). "Confirmed lately" is
   // now - confirmedAt <= revalidateAfterMs, true when no time has passed, so 0 never re-reads
   // within the same millisecond (here the clock stands still between the calls).
-  it.fails('N20: with revalidateAfterMs 0 and no change feed, create() serves a stop removed in the same instant', async () => {
+  it('N20 (fixed in c27e05a): with revalidateAfterMs 0 and no change feed, create() re-reads a stop removed in the same instant', async () => {
     const eth = { key: 'ETH', spec: { side: 'long', quantity: 1, stopLossPercent: 2, positionId: null } } as const;
-    await stillBroken(
+    await nowFixed(
       input(world({ watch: false }), [
         { op: 'create', slot: 2, item: eth },
         settle,
@@ -625,9 +625,9 @@ describe('fault campaign replays: defects the campaign found', () => {
   // ([idle]: onIdle() does not resolve within the bound) and the store takes a write per step. The
   // owed write seems never to count as done. (First seen with more going on, where re-creating
   // position p1 after p2 replaced it also failed with ClientOrderIdUsedError, its sequence 1 spent.)
-  it.fails('N22: a registry rewrites an unchanged record forever after an owed write lands', async () => {
+  it('N22 (fixed in c27e05a): an owed write that lands is not rewritten forever', async () => {
     const refusedOnce = storeFault('compareAndSet', 1, { kind: 'reject', executed: false });
-    await stillBroken(
+    await nowFixed(
       input(world({ time: 'race', slots: [quiet, quiet, refusedOnce] }), [
         { op: 'create', slot: 2, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: 1, positionId: null } } },
       ]),

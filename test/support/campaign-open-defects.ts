@@ -21,17 +21,11 @@ export const openDefects: readonly OpenDefect[] = [
   // N5c: a creation that waited for another registry's pending claim adopts its stop whatever its
   // own spec says (f758d5f and the N5 fix check a live stop and a flight of the same registry).
   { id: 'N5c', excuse: /^\[create\] / },
-  // N20: without a change feed, revalidateAfterMs 0 does not re-read when no time passed since the
-  // stop was last confirmed: create() serves a stop another registry removed in the same instant.
-  { id: 'N20', excuse: /^\[I6\] .* resolved with a \w+ stop .* but the store has no record: .*\(no change feed\)$/m },
   // N21: a trigger's record write that fails is not retried: memory says triggered, the store waiting.
   { id: 'N21', excuse: /^\[I4\] \S+ wrote \w+ last but holds triggered v\d+ .*; the store has (waiting|active) v\d+/ },
   // N27: a registry's memory stays one version behind a write of its own that landed although
   // its answer was an error (the trigger's write on a restarted registry).
   { id: 'N27', excuse: /^\[I4\] \S+ wrote \w+ last but holds .*\(behind its own newer write\)/ },
-  // N22: after a refused double-check write, the owed write lands and is then rewritten forever
-  // (onIdle() never resolves), or, released late, leaves the claim pending at quiescence.
-  { id: 'N22', excuse: /^\[I2\] \w+: claim left pending at quiescence: pending v1 of bot-\d \([^)]*, no order\)|^\[idle\] onIdle\(\) did not resolve: exhausted (while draining )?after \d+ scheduler steps \(\d+ tasks left\); pending: none;/ },
 ];
 
 /** Matches every problem an open defect explains (each pattern on its own: some use backreferences). */
