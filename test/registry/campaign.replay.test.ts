@@ -678,6 +678,22 @@ describe('fault campaign replays: defects the campaign found', () => {
       'N27',
     );
   });
+
+  // One creation on a venue whose answers lose every race with the timeout (three attempts time
+  // out, the late answers are cancelled): it fails, reported. Its write of the failed state (the
+  // claim's compare-and-set) is refused once by the store, and nothing owes it: the claim stays
+  // pending at quiescence (I2), so other registries wait for its lease and nothing says the
+  // position is unprotected in the store. The failed-state write should be owed like the others.
+  it.fails("N28: a failed creation whose failed-state write is refused leaves its claim pending", async () => {
+    const refusedOnce = storeFault('compareAndSet', 1, { kind: 'reject', executed: false });
+    await stillBroken(
+      input(world({ time: 'race', slots: [quiet, quiet, refusedOnce] }), [
+        { op: 'create', slot: 2, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: 1, positionId: null } } },
+      ]),
+      /^\[I2\] BTC: claim left pending at quiescence: pending v1 of bot-2/,
+      'lifo',
+    );
+  });
 });
 
 /** The counterexample of N19, as the campaign printed it. */
