@@ -43,6 +43,11 @@ export class PriceFanOut {
 
   /** One stop, one price: the policy decides; only a change goes further. */
   #advance(entry: StopEntry, price: number): void {
+    if (!entry.live) {
+      // Ended or being removed meanwhile (by a path that could not unfollow it yet): it follows no more.
+      this.#book.unfollow(entry);
+      return;
+    }
     entry.lastPrice = price;
     if (entry.confirming) {
       this.#confirmation.onTick(entry);

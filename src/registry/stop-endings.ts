@@ -293,7 +293,7 @@ export class StopEndings implements SyncOutcomes {
       // The removal did not finish: keep the stop, so the caller can retry. Its order is gone when
       // the cancel went through: it is placed again (fresh client order id), never left bare.
       entry.abortRetiring();
-      if (wasLive) {
+      if (wasLive && entry.live) {
         book.follow(entry);
         if (cancelled) {
           entry.orderVanished();
