@@ -68,6 +68,8 @@ export class OrderUpdates {
   handle(update: OrderUpdate): boolean {
     checkOrderUpdate(update);
     const entry = this.#match(update);
+    // An order resting as expected changes nothing (and the common update costs no bookkeeping).
+    if (update.status === 'open') return entry !== undefined || (update.clientOrderId !== '' && this.#options.book.isCreatingBase(clientOrderIdBaseOf(update.clientOrderId)));
     if (entry === undefined) {
       // A creation in flight here placed this order and has not published its stop yet.
       if (update.clientOrderId === '' || !this.#options.book.isCreatingBase(clientOrderIdBaseOf(update.clientOrderId))) return false;
@@ -184,8 +186,9 @@ export class OrderUpdates {
   /** The stop this update is about: by its position's client order id base, else by venue id. */
   #match(update: OrderUpdate): StopEntry | undefined {
     const book = this.#options.book;
-    const entry = update.clientOrderId === '' ? undefined : book.byClientOrderIdBase(clientOrderIdBaseOf(update.clientOrderId));
-    if (entry !== undefined || update.id === undefined) return entry;
+    // By client order id when the venue sent one (an index); by venue id, scanning, only without.
+    if (update.clientOrderId !== '') return book.byClientOrderIdBase(clientOrderIdBaseOf(update.clientOrderId));
+    if (update.id === undefined) return undefined;
     for (const candidate of book.entries()) if (candidate.order?.id === update.id) return candidate;
     return undefined;
   }

@@ -5,6 +5,7 @@
  */
 import { ACTIVATED, BREAKEVEN, STOP_MOVED, TRIGGERED, advancePolicy, updateAtr } from '../policy/policy.js';
 import type { StopBook } from '../stop/stop-book.js';
+import { isLiveState } from '../domain/position.js';
 import type { StopEntry } from '../stop/stop-entry.js';
 import type { Reporter } from './reporter.js';
 import type { StopEndings } from './stop-endings.js';
@@ -43,19 +44,23 @@ export class PriceFanOut {
 
   /** One stop, one price: the policy decides; only a change goes further. */
   #advance(entry: StopEntry, price: number): void {
-    if (!entry.live) {
-      // Ended or being removed meanwhile (by a path that could not unfollow it yet): it follows no more.
-      this.#book.unfollow(entry);
-      return;
-    }
-    entry.lastPrice = price;
-    if (entry.confirming) {
-      this.#confirmation.onTick(entry);
+    if (entry.confirming || entry.retiring || !isLiveState(entry.state)) {
+      this.#held(entry, price);
       return;
     }
     const previousStopPrice = entry.stopPrice;
     const flags = advancePolicy(entry, entry.parameters, price);
     if (flags !== 0) this.#changed(entry, flags, price, previousStopPrice);
+  }
+
+  /** A stop that waits for the venue's word, or ended or is being removed meanwhile. */
+  #held(entry: StopEntry, price: number): void {
+    if (entry.confirming && entry.live) {
+      entry.lastPrice = price;
+      this.#confirmation.onTick(entry);
+    }
+    // Ended or being removed by a path that could not unfollow it yet: it follows no more.
+    else if (!entry.live) this.#book.unfollow(entry);
   }
 
   #changed(entry: StopEntry, flags: number, price: number, previousStopPrice: number): void {

@@ -56,6 +56,7 @@ export class TriggerConfirmation {
 
   /** The feed crossed the stop: hold it (no moves) and ask the venue. */
   start(entry: StopEntry, price: number): void {
+    entry.lastPrice = price;
     entry.confirming = true;
     entry.sync.cancel();
     this.#options.reporter.logger.info('The price crossed the stop; waiting for the venue to confirm', { key: entry.key, price, stopPrice: entry.stopPrice });

@@ -116,7 +116,7 @@ export class StopEntry implements PolicyState {
   syncedQuantity = Number.NaN;
   /** When the venue was last moved (ms epoch), for the throttle. */
   lastSyncAt = Number.NEGATIVE_INFINITY;
-  /** The last price fed for this stop's symbol (NaN before any): the reference price of its orders. */
+  /** The last price fed while the stop waits for the venue's word on a trigger (NaN before any). */
   lastPrice = Number.NaN;
   /**
    * True while a trigger the price feed suggested waits for the venue's word (exchange and native
