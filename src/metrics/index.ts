@@ -120,6 +120,27 @@ const definitions: readonly Definition[] = [
   counter('triggered_total', 'triggered', 'Stops whose price was crossed.'),
   counter('unprotected_seconds_total', 'unprotectedMs', 'Time positions spent without a stop on the venue during cancel-then-place moves.', 1 / 1000),
   {
+    suffix: 'budget_requests_in_window',
+    type: 'gauge',
+    aggregator: 'sum',
+    help: 'Venue requests counted in the current window of the rateLimit budget.',
+    samples: (attached) => [{ value: attached.source.stats.requestsInWindow, labels: attached.labels }],
+  },
+  {
+    suffix: 'budget_deferred',
+    type: 'gauge',
+    aggregator: 'sum',
+    help: 'Venue calls waiting for the rateLimit budget (deferred).',
+    samples: (attached) => [{ value: attached.source.stats.deferred, labels: attached.labels }],
+  },
+  {
+    suffix: 'largest_lag_ratio',
+    type: 'gauge',
+    aggregator: 'max',
+    help: 'Largest gap between the stop the policy wants and the stop the venue holds, as a fraction of the price.',
+    samples: (attached) => [{ value: attached.source.stats.largestLagPercent / 100, labels: attached.labels }],
+  },
+  {
     suffix: 'operations_in_flight',
     type: 'gauge',
     aggregator: 'sum',

@@ -71,6 +71,10 @@ describe('registerTrailingStopMetrics with prom-client', () => {
     expect(samples.get('trailing_stop_moves_total')).toBe(stats.moves);
     expect(stats.moves).toBeGreaterThan(0);
     expect(samples.get('trailing_stop_operations_in_flight')).toBe(0);
+    expect(samples.get('trailing_stop_budget_requests_in_window')).toBe(stats.requestsInWindow);
+    expect(samples.get('trailing_stop_budget_deferred')).toBe(0);
+    expect(samples.get('trailing_stop_largest_lag_ratio')).toBe(stats.largestLagPercent / 100);
+    expect(types.get('trailing_stop_budget_deferred')).toBe('gauge');
     expect(samples.get('trailing_stop_unprotected_seconds_total')).toBe(0);
     for (const name of ['created_total', 'failures_total', 'exchange_timeouts_total', 'races_lost_total', 'compensations_total']) {
       expect(types.get(`trailing_stop_${name}`)).toBe('counter');
@@ -120,6 +124,9 @@ describe('registerTrailingStopMetrics with prom-client', () => {
       trailing_stop_unprotected_seconds_total: 1.5,
       trailing_stop_operations_in_flight: 6,
       trailing_stop_oldest_update_age_seconds: 0,
+      trailing_stop_budget_requests_in_window: 7,
+      trailing_stop_budget_deferred: 3,
+      trailing_stop_largest_lag_ratio: 0.0025,
     });
   });
 
