@@ -42,6 +42,11 @@ export function clientOrderIdBaseOf(clientOrderId: string): string {
   return dash < 0 ? clientOrderId : clientOrderId.slice(0, dash);
 }
 
+/** The sequence a client order id carries (after its base), parsed from base 36; NaN when none. */
+export function clientOrderIdSequenceOf(clientOrderId: string): number {
+  return Number.parseInt(clientOrderId.slice(clientOrderIdBaseOf(clientOrderId).length + 1), 36);
+}
+
 /** The readable fragment of `key` that the position's client order ids carry. */
 export function clientOrderIdKeyFragment(key: string): string {
   return key.replace(/[^A-Za-z0-9]/g, '').slice(0, 10);

@@ -7,8 +7,9 @@
 import type { StopOrder } from '../ports/order-placer.js';
 import type { StopRecord } from '../ports/state-store.js';
 import type { ReconcileEvent } from '../events.js';
-import { clientOrderIdBaseOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix } from '../domain/client-order-id.js';
+import { clientOrderIdBaseOf, clientOrderIdSequenceOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix } from '../domain/client-order-id.js';
 import { findRecordProblem } from './record-validation.js';
+import { isLiveState } from '../domain/position.js';
 import type { ReconcilerOptions } from './types.js';
 
 /** See the module comment. One per reconciler: it remembers what the last sweep saw. */
@@ -46,10 +47,10 @@ export class OrphanSweep {
       // Not ours, or cancelled by this registry since the listing (a move of this pass).
       if (!hasClientOrderIdPrefix(order.clientOrderId, clientOrderIdPrefix) || gateway.cancelledHere(order.clientOrderId)) continue;
       const base = clientOrderIdBaseOf(order.clientOrderId);
-      const sequence = Number.parseInt(order.clientOrderId.slice(base.length + 1), 36);
+      const sequence = clientOrderIdSequenceOf(order.clientOrderId);
       const record = records.get(base);
       if (record !== undefined && record.order?.id === order.id) continue;
-      if (record !== undefined && (record.state === 'pending' || record.state === 'waiting' || record.state === 'active')) {
+      if (record !== undefined && (record.state === 'pending' || isLiveState(record.state))) {
         if (sequence === 0) continue;
         if (sequence >= record.sequence) {
           // A newer id than the record's is a move in flight, unless the move can no longer finish:

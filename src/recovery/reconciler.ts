@@ -7,17 +7,12 @@
  * reported (`reconciled` event); nothing here holds a lock across exchange I/O.
  */
 import type { StopOrder } from '../ports/order-placer.js';
-import type { StateStore, StopRecord } from '../ports/state-store.js';
-import type { Clock } from '../ports/clock.js';
-import type { Logger } from '../ports/logger.js';
+import type { StopRecord } from '../ports/state-store.js';
 import { StoreError, TrailingStopError, WouldTriggerError } from '../errors.js';
-import type { CorruptRecordEvent, ErrorContext, ReconcileEvent } from '../events.js';
-import type { ExchangeGateway } from '../exchange/gateway.js';
-import type { WriteOutcome } from '../exchange/stop-synchronizer.js';
-import type { StopBook } from '../stop/stop-book.js';
+import type { ReconcileEvent } from '../events.js';
 import type { StopEntry } from '../stop/stop-entry.js';
 import { isSameStop, mergeRecord } from '../stop/stop-record.js';
-import { clientOrderIdBaseOf, clientOrderIdKeyFragment, hasClientOrderIdPrefix } from '../domain/client-order-id.js';
+import { clientOrderIdBaseOf, clientOrderIdSequenceOf } from '../domain/client-order-id.js';
 import { isExpiredClaim, takeOverExpiredClaim } from './lease.js';
 import { findRecordProblem } from './record-validation.js';
 import { needsVenueOrder, planRecovery } from './recovery-plan.js';
@@ -340,7 +335,7 @@ function highestSequenceOf(open: Map<string, StopOrder>, base: string): number {
     index = new Map<string, number>();
     for (const clientOrderId of open.keys()) {
       const orderBase = clientOrderIdBaseOf(clientOrderId);
-      const sequence = Number.parseInt(clientOrderId.slice(orderBase.length + 1), 36);
+      const sequence = clientOrderIdSequenceOf(clientOrderId);
       if (sequence > (index.get(orderBase) ?? 0)) index.set(orderBase, sequence);
     }
     highestSequences.set(open, index);

@@ -293,12 +293,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     return this.#work.run(async () => {
       // Watch first, so no change between the restore's reading and the watch is missed.
       await this.#storeChanges.subscribe();
-      return this.#reconciler.restore(options).catch((error: unknown) => {
-        // The store could not be read: the caller's rejection and an `error` event say so (I6).
-        const failure = error instanceof TrailingStopError ? error : new StoreError('Restoring failed', { cause: error });
-        this.#reporter.error(failure, { operation: 'restore' });
-        throw failure;
-      });
+      return this.#reconciler.restore(options).catch((error: unknown) => this.#rejectReported(error, 'restore', 'Restoring failed'));
     });
   }
 
@@ -315,12 +310,15 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     if (this.#closed) throw new ClosedError();
     validatePrices(options.prices);
     return this.#work.run(() =>
-      this.#reconciler.reconcile(options).catch((error: unknown) => {
-        const failure = error instanceof TrailingStopError ? error : new StoreError('Reconciliation failed', { cause: error });
-        this.#reporter.error(failure, { operation: 'reconcile' });
-        throw failure;
-      }),
+      this.#reconciler.reconcile(options).catch((error: unknown) => this.#rejectReported(error, 'reconcile', 'Reconciliation failed')),
     );
+  }
+
+  /** A recovery that failed as a whole: the caller's rejection and an `error` event both say so (I6). */
+  #rejectReported(error: unknown, operation: 'restore' | 'reconcile', message: string): never {
+    const failure = error instanceof TrailingStopError ? error : new StoreError(message, { cause: error });
+    this.#reporter.error(failure, { operation });
+    throw failure;
   }
 
   /** Resolves when no creation, removal, sync or exchange call is in flight (throttle timers may be pending). */

@@ -87,7 +87,7 @@ export class StopEndings implements SyncOutcomes {
    * move in flight) is cancelled, and the record is deleted: nothing of the position is left.
    */
   venueFilled(entry: StopEntry, price: number, filledClientOrderId: string): void {
-    const { book, store, gateway, writer, reporter, work } = this.#options;
+    const { book, store, writer, reporter, work } = this.#options;
     if (entry.ended) return;
     entry.confirming = false;
     entry.trigger();
