@@ -432,6 +432,9 @@ function restart(world: World, incarnation: Incarnation, printed: string, faultF
     begin();
     return;
   }
+  // One process per slot: a restart already waiting for this close starts the next one.
+  if (incarnation.restartPending) return;
+  incarnation.restartPending = true;
   if (!incarnation.closing) close(world, incarnation, printed);
   void incarnation.closeDone!.then(() => {
     if (!incarnation.dead) begin();

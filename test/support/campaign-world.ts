@@ -146,6 +146,8 @@ export class Incarnation {
   closed = false;
   /** Settles when the operation of `close()` settled (or the incarnation crashed). */
   closeDone: Promise<unknown> | undefined = undefined;
+  /** A restart waits for this incarnation's close: a second restart meanwhile starts no second process. */
+  restartPending = false;
   #dead = false;
   #die: () => void = () => {};
   readonly #world: World;
