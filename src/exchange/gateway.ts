@@ -64,6 +64,10 @@ export interface ExchangeGatewayOptions {
   readonly track: (work: Promise<unknown>) => void;
   /** Called when a late or superseded order was cancelled. */
   readonly onLateOrderCancelled: (order: StopOrder, key: string) => void;
+  /** True once the registry closed (late orders are then left, not cancelled). */
+  readonly closed: () => boolean;
+  /** Called when a late order was left on the venue because the registry had closed. */
+  readonly onLateOrderLeft: (order: StopOrder, key: string) => void;
   /** Called when a call timed out. */
   readonly onTimeout: (operation: string, key: string) => void;
 }
@@ -93,6 +97,8 @@ export class ExchangeGateway {
       timeoutMs: options.timeoutMs,
       track: options.track,
       onLateOrderCancelled: options.onLateOrderCancelled,
+      closed: options.closed,
+      onLateOrderLeft: options.onLateOrderLeft,
     });
   }
 

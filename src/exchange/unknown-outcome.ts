@@ -43,6 +43,10 @@ export interface UnknownOutcomePlacementOptions {
   readonly track: (work: Promise<unknown>) => void;
   /** Called when a late order was cancelled. */
   readonly onLateOrderCancelled: (order: StopOrder, key: string) => void;
+  /** True once the registry closed: a late order is then left for the next orphan sweep, not cancelled. */
+  readonly closed: () => boolean;
+  /** Called when a late order was left on the venue because the registry had closed. */
+  readonly onLateOrderLeft: (order: StopOrder, key: string) => void;
 }
 
 /** One placement to resolve. */
@@ -133,7 +137,9 @@ export class UnknownOutcomePlacement {
   /**
    * Late answers: the adopted order stays; anything else that shows up is cancelled. `onIdle()`
    * counts a late answer for at most one more timeout: a call that never answers is abandoned,
-   * never awaited forever (if it does answer later, its order is still cancelled).
+   * never awaited forever. If it answers later, its order is still cancelled while the registry
+   * is open; after `close()` no call goes out (close() promises that), the order is reported left
+   * and the next registry's orphan sweep cancels it (it carries this registry's client id).
    */
   #settleLate(late: Promise<StopOrder>[], adopted: StopOrder | undefined, key: string): void {
     const { gateway, clock, timeoutMs } = this.#options;
@@ -142,6 +148,10 @@ export class UnknownOutcomePlacement {
         async (order) => {
           if (adopted !== undefined && order.id === adopted.id) return;
           if (order.status === 'filled' || order.status === 'cancelled') return;
+          if (this.#options.closed()) {
+            this.#options.onLateOrderLeft(order, key);
+            return;
+          }
           await gateway.cancelStop(order, key);
           this.#options.onLateOrderCancelled(order, key);
         },

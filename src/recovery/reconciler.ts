@@ -210,15 +210,33 @@ export class Reconciler {
   }
 
   /**
-   * The venue holds the stop's order at another price than the record says (an amend that took
-   * effect just before a crash): the venue's price is the truth, and a tighter one the stop's.
+   * The venue holds the stop's order at another price than memory says. Tighter: an amend that
+   * took effect just before a crash; the venue's price is the truth, and the stop's. Looser: the
+   * listing may predate a move that answered since (a stop only tightens), so the order is looked
+   * up again; if the venue really holds it looser (a hand edit), memory takes the venue's price
+   * and the sync moves the order back to the stop.
    */
-  async #takeVenuePrice(entry: StopEntry, order: StopOrder): Promise<void> {
+  async #takeVenuePrice(entry: StopEntry, listed: StopOrder): Promise<void> {
     const known = entry.order;
-    if (known === null || order.stopPrice === known.stopPrice) return;
+    if (known === null || listed.stopPrice === known.stopPrice) return;
+    let order = listed;
+    const looser = entry.direction * (listed.stopPrice - known.stopPrice) < 0;
+    if (looser) {
+      const { gateway } = this.#options;
+      if (gateway.placer.findStop === undefined) return;
+      const fresh = await gateway.findStop(entry.symbol, known.clientOrderId, entry.key);
+      // Memory moved on meanwhile, or the order is gone: the next pass looks again.
+      if (fresh === undefined || fresh.status === 'filled' || fresh.status === 'cancelled') return;
+      if (entry.order !== known || entry.sync.running || fresh.stopPrice === known.stopPrice) return;
+      order = fresh;
+    }
     entry.useOrder({ ...known, stopPrice: order.stopPrice, quantity: order.quantity });
     if (entry.direction * (order.stopPrice - entry.stopPrice) > 0) entry.stopPrice = order.stopPrice;
-    await this.#options.writes.write(entry);
+    if ((await this.#options.writes.write(entry)) === 'gone') return;
+    if (looser) {
+      entry.sync.request();
+      await entry.sync.idle();
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import type { StateStore } from '../ports/state-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { RegistryEvents } from '../events.js';
+import { ClosedError } from '../errors.js';
 import { ExchangeGateway } from '../exchange/gateway.js';
 import { StopBook } from '../stop/stop-book.js';
 import { Reconciler } from '../recovery/reconciler.js';
@@ -75,6 +76,15 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
     random,
     track: (late) => work.track(late),
     onLateOrderCancelled: (order, key) => reporter.compensated(key, order, 'late-answer'),
+    closed,
+    onLateOrderLeft: (order, key) =>
+      reporter.error(
+        new ClosedError(
+          `A placement for \`${key}\` answered after close() with order ${order.id} (${order.clientOrderId ?? 'no client id'}); ` +
+            'it is left on the venue for the next reconcile, whose orphan sweep cancels it',
+        ),
+        { key, operation: 'compensate' },
+      ),
     onTimeout: (operation, key) => logger.warn('Exchange call timed out; outcome unknown', { operation, key }),
   });
   const owed = new OwedWork({ clock, random, timeoutMs: resolved.timeoutMs, retry: resolved.retry, work });

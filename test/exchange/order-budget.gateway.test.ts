@@ -47,6 +47,8 @@ function setup(rateLimit: RateLimit | undefined, paper: PaperExchangeOptions = {
     random: () => 0.5,
     track: (work) => background.push(work),
     onLateOrderCancelled: () => {},
+    closed: () => false,
+    onLateOrderLeft: () => {},
     onTimeout: () => {},
     ...(rateLimit === undefined ? {} : { rateLimit: resolveRateLimit(rateLimit) }),
   });

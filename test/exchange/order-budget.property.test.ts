@@ -127,6 +127,8 @@ describe('the sliding window under a storm', () => {
             random: () => 0.5,
             track: () => {},
             onLateOrderCancelled: () => {},
+            closed: () => false,
+            onLateOrderLeft: () => {},
             onTimeout: () => {},
             rateLimit: resolveRateLimit({ requests, intervalMs }),
           });

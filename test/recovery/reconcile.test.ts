@@ -14,6 +14,7 @@ import {
 } from '../../src/index.js';
 import { Crash, ManualClock, type CrashPoint } from '../support/crash.js';
 import { listen, liveBySymbol, longSpec, orphansOf, useRecoveryWorld } from '../support/fixtures.js';
+import { interceptPlacer } from '../support/intercept.js';
 
 const leaseMs = 5_000;
 
@@ -385,5 +386,57 @@ describe('reconcile never gets in the way of work in flight', () => {
     expect(venue.allOrders()).toHaveLength(1);
     expect(bot.get('BTC')?.order?.id).toBe(venue.allOrders()[0]!.id);
     await expectConsistent();
+  });
+});
+
+describe('reconcile() and a listing older than a move', () => {
+  const trailing = { activationPercent: 0, callbackPercent: 1, minUpdateIntervalMs: 0, minImprovementPercent: 0 };
+
+  /** A venue that amends, whose `openStops` answer is held until `release()` (it lists at the call). */
+  function slowListing() {
+    const venue = new PaperExchange({ amend: true });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const placer = interceptPlacer(venue, async (operation, _argument, call) => {
+      const answer = await call();
+      if (operation === 'openStops') await held;
+      return answer;
+    });
+    return { venue, placer, release };
+  }
+
+  it('does not take the listed price of an order that moved since (a stop only tightens)', async () => {
+    const { venue, placer, release } = slowListing();
+    const registry = new TrailingStopRegistry({ placer, store: new MemoryStateStore(), retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
+    await registry.create(longSpec(trailing));
+    registry.updatePrice('BTCUSDT', 100);
+    await registry.onIdle();
+    const pass = registry.reconcile();
+    await new Promise((resolve) => setImmediate(resolve));
+    // The listing saw the order at 99; the stop moves to 108.9 before the listing answers.
+    registry.updatePrice('BTCUSDT', 110);
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await pass;
+    await registry.onIdle();
+    const [order] = venue.liveOrders();
+    expect(order!.stopPrice).toBeCloseTo(108.9, 6);
+    expect(registry.get('BTCUSDT')!.order!.stopPrice).toBeCloseTo(108.9, 6);
+    await registry.close();
+  });
+
+  it('moves an order loosened on the venue by hand back to the stop', async () => {
+    const venue = new PaperExchange({ amend: true });
+    const registry = new TrailingStopRegistry({ placer: venue, store: new MemoryStateStore(), retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
+    await registry.create(longSpec(trailing));
+    registry.updatePrice('BTCUSDT', 110);
+    await registry.onIdle();
+    const [order] = venue.liveOrders();
+    await venue.amendStop!(order!, 95, { signal: new AbortController().signal });
+    await registry.reconcile();
+    await registry.onIdle();
+    expect(venue.liveOrders().map((live) => live.stopPrice)).toEqual([registry.get('BTCUSDT')!.stopPrice]);
+    expect(registry.get('BTCUSDT')!.stopPrice).toBeCloseTo(108.9, 6);
+    await registry.close();
   });
 });

@@ -66,6 +66,30 @@ describe('reliability (issue 10), after close', () => {
     await registry.onIdle();
     expect(exchange.calls).toEqual(calls);
   });
+
+  it('a placement that answers after close() resolved makes no call: its order is reported left for the next orphan sweep', async () => {
+    vi.useFakeTimers();
+    // The first placement executes at once and answers after 10 s; the lookups never answer.
+    const { registry, exchange } = makeRegistry(
+      { timeoutMs: 100, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+      { latencyMs: (call) => (call.operation === 'placeStop' ? 10_000 : 0), fault: (call) => (call.operation === 'findStop' ? 'hang' : undefined) },
+    );
+    const events = recordEvents(registry);
+    const creation = registry.create(longSpec()).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await creation).toBeInstanceOf(Error);
+    let closed = false;
+    void registry.close().then(() => (closed = true));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(closed).toBe(true);
+    const calls = { ...exchange.calls };
+    await vi.advanceTimersByTimeAsync(10_000);
+    // close() promised no more calls: the late order stays, and an `error` event says so.
+    expect(exchange.calls).toEqual(calls);
+    expect(exchange.liveOrders()).toHaveLength(1);
+    const left = events.filter((event) => event.name === 'error').map((event) => event.args[0] as { error: Error; operation: string });
+    expect(left.some((event) => event.operation === 'compensate' && /answered after close\(\)/.test(event.error.message))).toBe(true);
+  });
 });
 
 describe('reliability (issue 10), several registries', () => {
