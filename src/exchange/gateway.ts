@@ -22,7 +22,7 @@ import type {
   TrailingStopOrderRequest,
 } from '../ports/order-placer.js';
 import type { Clock } from '../ports/clock.js';
-import { OrderNotFoundError, TimeoutError, UnsupportedError } from '../errors.js';
+import { ClosedError, OrderNotFoundError, TimeoutError, UnsupportedError } from '../errors.js';
 import { defaultPriority, type CallPriority, type MoveOptions } from './call-priority.js';
 import { OrderBudget, type BudgetStats, type ResolvedRateLimit, type VenueOperation } from './order-budget.js';
 import { hasUnknownOutcome, Retrier, type ResolvedRetryOptions } from './retry.js';
@@ -83,6 +83,7 @@ export class ExchangeGateway {
   readonly #budget: OrderBudget;
   readonly #retrier: Retrier;
   readonly #placement: UnknownOutcomePlacement;
+  #shut = false;
 
   /** @param options See {@link ExchangeGatewayOptions}. */
   constructor(options: ExchangeGatewayOptions) {
@@ -113,6 +114,14 @@ export class ExchangeGateway {
   }
 
   /**
+   * The registry's close() finished: from now on every call rejects with {@link ClosedError}
+   * before reaching the placer (a background retry must not outlive close()).
+   */
+  shut(): void {
+    this.#shut = true;
+  }
+
+  /**
    * Drops the move of `key` waiting for the budget, if one waits and nothing of it was sent yet
    * (the stop ended or is being removed); that call rejects with `WithdrawnError`. Returns how many.
    */
@@ -133,6 +142,8 @@ export class ExchangeGateway {
     priority: CallPriority = {},
     withdrawable = false,
   ): Promise<T> {
+    // After close() resolved nothing reaches the venue: a retry still running in the background ends here.
+    if (this.#shut) return Promise.reject(new ClosedError('The registry closed: no venue call is made after close() resolved'));
     const budget = this.#budget;
     const send = () => {
       budget.spend(operation);

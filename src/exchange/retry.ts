@@ -5,6 +5,7 @@
  */
 import {
   AbortedError,
+  ClosedError,
   ExchangeRejectedError,
   ExchangeUnavailableError,
   OrderNotFoundError,
@@ -39,6 +40,7 @@ export function isRetryable(error: unknown): boolean {
     error instanceof WouldTriggerError ||
     error instanceof ExchangeRejectedError ||
     error instanceof AbortedError ||
+    error instanceof ClosedError ||
     error instanceof OrderNotFoundError ||
     error instanceof UnsupportedError
   );

@@ -338,6 +338,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     this.#updates.stop();
     this.#storeChanges.stop();
     await this.onIdle();
+    this.#gateway.shut();
     if (this.#ownsStore) await this.#store.close();
   }
 

@@ -13,6 +13,7 @@ import { StoreError, TrailingStopError } from '../errors.js';
 import { unref } from '../domain/timers.js';
 import type { StopBook } from '../stop/stop-book.js';
 import type { StopEntry } from '../stop/stop-entry.js';
+import { isSameStop } from '../stop/stop-record.js';
 import type { RecordWriter } from './record-writer.js';
 import type { Reporter } from './reporter.js';
 import type { StopEndings } from './stop-endings.js';
@@ -109,13 +110,37 @@ export class StoreChanges {
 
   #changed(change: StoreChange): void {
     const entry = this.#options.book.get(change.key);
-    // An ended stop is past what other writers can change; this registry's own writes are known.
-    if (entry === undefined || entry.ended || entry.retiring) return;
+    if (entry === undefined || entry.retiring) return;
+    // This registry's own writes are known.
     if (change.owner === this.#options.owner && change.positionId === entry.positionId) return;
+    if (entry.ended) {
+      // An ended stop is past what other writers can change, but a new position may take its key:
+      // then memory must not keep showing it. (A deletion alone may be this registry's own.)
+      if (change.version !== null) this.#forgetIfReplaced(entry);
+      return;
+    }
     const otherPosition = change.positionId !== undefined && change.positionId !== entry.positionId;
     if (change.version !== null && !otherPosition && change.version <= entry.version) return; // nothing newer
     entry.confirmedAt = Number.NEGATIVE_INFINITY;
     this.#refresh(entry);
+  }
+
+  /** Re-reads an ended stop whose key another writer wrote: dropped when the record is another stop's. */
+  #forgetIfReplaced(entry: StopEntry): void {
+    const { store, endings, reporter, work, book } = this.#options;
+    work.track(
+      store
+        .load(entry.key)
+        .then((record) => {
+          if (record !== undefined && isSameStop(entry, record)) return;
+          if (book.get(entry.key) !== entry || entry.retiring) return;
+          // A failed stop may still hold its previous order, which the new position's writer never knew.
+          endings.removedElsewhere(entry, entry.state === 'triggered' ? null : entry.order);
+        })
+        .catch((error: unknown) => {
+          if (error instanceof TrailingStopError) reporter.error(error, { operation: 'sync', key: entry.key });
+        }),
+    );
   }
 
   /** Re-reads a stop another writer changed: dropped when gone, newer state merged in. */
@@ -126,8 +151,9 @@ export class StoreChanges {
       writer
         .refresh(entry)
         .then((outcome) => {
-          // Whoever removed or replaced the record cancelled its order first.
-          if (outcome === 'gone' && book.get(entry.key) === entry && !entry.retiring) endings.removedElsewhere(entry, null);
+          // Whoever removed or replaced the record cancelled the order it named, but may have read it
+          // before this registry recorded its order (a claim's first order): cancel what memory holds.
+          if (outcome === 'gone' && book.get(entry.key) === entry && !entry.retiring) endings.removedElsewhere(entry, entry.order);
         })
         .catch((error: unknown) => {
           if (error instanceof TrailingStopError) reporter.error(error, { operation: 'sync', key: entry.key });

@@ -331,8 +331,9 @@ describe('restore: differences between the store and the venue', () => {
     const old = await first.create(longSpec('BTC', { positionId: 'position-1' }));
     const oldOrder = old.order!;
     // The bot dies while reopening: the new position's record replaced the old one, whose order stayed.
-    await store.delete('BTC');
+    // (Closed first: a live registry that sees its record deleted cancels the order itself.)
     await first.close();
+    await store.delete('BTC');
     const second = registry();
     await second.create(longSpec('BTC', { positionId: 'position-2' }));
     expect(venue.liveOrders('BTC')).toHaveLength(2);

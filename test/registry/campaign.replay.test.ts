@@ -647,6 +647,22 @@ describe('fault campaign replays: defects the campaign found', () => {
   });
 
 
+  // bot-0 claims BTC and places its first order; bot-1 creates another position on BTC, reads
+  // bot-0's claim before that order is recorded, and replaces it. bot-0's double-check write is
+  // refused (not executed), so it owes the write; its change feed then says the record is another
+  // position's, and the refresh dropped the stop on the assumption that the replacer had cancelled
+  // its order: paper-1 stayed live, named by no record (I2). Found by the CI seed after 6277e76.
+  it("N32 (fixed): a stop dropped because another position replaced its claim cancels the order the replacer never saw", async () => {
+    await nowFixed(
+      input(world({ slots: [storeFault('compareAndSet', 1, { kind: 'reject', executed: false }), quiet, quiet] }), [
+        { op: 'create', slot: 0, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: 1, positionId: null } } },
+        { op: 'create', slot: 1, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: null, positionId: 'p2' } } },
+        settle,
+      ]),
+      /^\[I2\] BTC: live order\(s\) paper-1 \(tsr-BTC-\w+-1\) at 99 that no record holds, another position's/,
+    );
+  });
+
   // bot-0 starts creating ETH (a long of 1, no initial stop) and dies at once, its claim pending.
   // bot-1 asks for a long of 3, waits for that claim, takes it over once its lease lapses and
   // resolves with the claimed stop: quantity 1. The contradiction check of the N5 fix covers a

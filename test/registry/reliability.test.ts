@@ -90,6 +90,26 @@ describe('reliability (issue 10), after close', () => {
     const left = events.filter((event) => event.name === 'error').map((event) => event.args[0] as { error: Error; operation: string });
     expect(left.some((event) => event.operation === 'compensate' && /answered after close\(\)/.test(event.error.message))).toBe(true);
   });
+
+  it("no retry of an owed cancel reaches the venue after close() resolved", async () => {
+    vi.useFakeTimers();
+    const { registry, exchange } = makeRegistry(
+      { timeoutMs: 100, retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 50 } },
+      { fault: (call) => (call.operation === 'cancelStop' ? 'hang' : undefined) },
+    );
+    await registry.create(longSpec(trailing));
+    // The move places its new order; the old one's cancel hangs on every attempt and is owed.
+    registry.updatePrice('BTCUSDT', 110);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(exchange.liveOrders()).toHaveLength(2);
+    let closed = false;
+    void registry.close().then(() => (closed = true));
+    for (let step = 0; step < 100 && !closed; step++) await vi.advanceTimersByTimeAsync(10);
+    expect(closed).toBe(true);
+    const calls = { ...exchange.calls };
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(exchange.calls).toEqual(calls);
+  });
 });
 
 describe('reliability (issue 10), several registries', () => {
@@ -135,6 +155,25 @@ describe('reliability (issue 10), several registries', () => {
     expect(await registry.remove('BTCUSDT')).toBe(true);
     expect(venue.liveOrders()).toHaveLength(0);
     expect(await store.load('BTCUSDT')).toBeUndefined();
+  });
+
+  it("a registry drops its triggered stop once another registry's new position takes the key", async () => {
+    const venue = new PaperExchange();
+    const store = new MemoryStateStore();
+    const a = new TrailingStopRegistry({ placer: venue, store, owner: 'a', retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const b = new TrailingStopRegistry({ placer: venue, store, owner: 'b', retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    await a.create(longSpec({ positionId: 'first' }));
+    venue.setPrice('BTCUSDT', 97);
+    a.updatePrice('BTCUSDT', 97);
+    await a.onIdle();
+    expect(a.get('BTCUSDT')?.state).toBe('triggered');
+    const second = await b.create(longSpec({ positionId: 'second', entryPrice: 97 }));
+    await a.onIdle();
+    // A's memory no longer shows the first position's stop as the key's.
+    expect(a.get('BTCUSDT')?.positionId).not.toBe('first');
+    expect((await store.load('BTCUSDT'))?.positionId).toBe(second.positionId);
+    await a.close();
+    await b.close();
   });
 
   it('6: a store write that failed after a move is retried until memory and store agree', async () => {
