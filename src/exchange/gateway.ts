@@ -66,6 +66,8 @@ export interface ExchangeGatewayOptions {
   readonly onLateOrderCancelled: (order: StopOrder, key: string) => void;
   /** True once the registry closed (late orders are then left, not cancelled). */
   readonly closed: () => boolean;
+  /** True once the registry's close() finished: every call then rejects with `ClosedError` before reaching the placer. */
+  readonly finished: () => boolean;
   /** Called when a late order was left on the venue because the registry had closed. */
   readonly onLateOrderLeft: (order: StopOrder, key: string) => void;
   /** Called when a call timed out. */
@@ -83,7 +85,6 @@ export class ExchangeGateway {
   readonly #budget: OrderBudget;
   readonly #retrier: Retrier;
   readonly #placement: UnknownOutcomePlacement;
-  #shut = false;
 
   /** @param options See {@link ExchangeGatewayOptions}. */
   constructor(options: ExchangeGatewayOptions) {
@@ -114,14 +115,6 @@ export class ExchangeGateway {
   }
 
   /**
-   * The registry's close() finished: from now on every call rejects with {@link ClosedError}
-   * before reaching the placer (a background retry must not outlive close()).
-   */
-  shut(): void {
-    this.#shut = true;
-  }
-
-  /**
    * Drops the move of `key` waiting for the budget, if one waits and nothing of it was sent yet
    * (the stop ended or is being removed); that call rejects with `WithdrawnError`. Returns how many.
    */
@@ -143,7 +136,7 @@ export class ExchangeGateway {
     withdrawable = false,
   ): Promise<T> {
     // After close() resolved nothing reaches the venue: a retry still running in the background ends here.
-    if (this.#shut) return Promise.reject(new ClosedError('The registry closed: no venue call is made after close() resolved'));
+    if (this.#options.finished()) return Promise.reject(new ClosedError('The registry closed: no venue call is made after close() resolved'));
     const budget = this.#budget;
     const send = () => {
       budget.spend(operation);

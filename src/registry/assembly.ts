@@ -23,6 +23,7 @@ import { RegistryCounters } from './stats.js';
 import { StopEndings } from './stop-endings.js';
 import { StopFactory } from './stop-factory.js';
 import { StoreChanges } from './store-changes.js';
+import { guardStore } from './store-guard.js';
 import { TriggerConfirmation } from './trigger-confirmation.js';
 import { WorkTracker } from './work-tracker.js';
 import type { StopEntry } from '../stop/stop-entry.js';
@@ -39,6 +40,8 @@ export interface AssemblyInput {
   readonly random: () => number;
   /** True once the registry closed. */
   readonly closed: () => boolean;
+  /** True once the registry's close() finished: no port call may go out any more. */
+  readonly finished: () => boolean;
 }
 
 /** The registry's collaborators, wired. */
@@ -60,7 +63,9 @@ export interface Collaborators {
 
 /** Builds and wires the collaborators; see the module comment. */
 export function assembleCollaborators(input: AssemblyInput): Collaborators {
-  const { events, options: resolved, placer, store, clock, logger, random, closed } = input;
+  const { events, options: resolved, placer, clock, logger, random, closed, finished } = input;
+  // Every collaborator sees the store through the guard: nothing touches it after close().
+  const store = guardStore(input.store, finished);
   const owner = resolved.owner;
   const counters = new RegistryCounters();
   const work = new WorkTracker();
@@ -77,6 +82,7 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
     track: (late) => work.track(late),
     onLateOrderCancelled: (order, key) => reporter.compensated(key, order, 'late-answer'),
     closed,
+    finished,
     onLateOrderLeft: (order, key) =>
       reporter.error(
         new ClosedError(

@@ -84,6 +84,8 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
   readonly #updates: OrderUpdates;
   readonly #storeChanges: StoreChanges;
   #closed = false;
+  /** close() finished: no port call goes out any more. */
+  #finished = false;
 
   /**
    * @param options See {@link TrailingStopRegistryOptions}. Validated at once: a wrong type throws
@@ -107,6 +109,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
       logger: options.logger ?? silentLogger,
       random,
       closed: () => this.#closed,
+      finished: () => this.#finished,
     });
     this.#counters = parts.counters;
     this.#reporter = parts.reporter;
@@ -338,7 +341,7 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
     this.#updates.stop();
     this.#storeChanges.stop();
     await this.onIdle();
-    this.#gateway.shut();
+    this.#finished = true;
     if (this.#ownsStore) await this.#store.close();
   }
 

@@ -48,6 +48,7 @@ function setup(rateLimit: RateLimit | undefined, paper: PaperExchangeOptions = {
     track: (work) => background.push(work),
     onLateOrderCancelled: () => {},
     closed: () => false,
+    finished: () => false,
     onLateOrderLeft: () => {},
     onTimeout: () => {},
     ...(rateLimit === undefined ? {} : { rateLimit: resolveRateLimit(rateLimit) }),

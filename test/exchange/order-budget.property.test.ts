@@ -128,6 +128,7 @@ describe('the sliding window under a storm', () => {
             track: () => {},
             onLateOrderCancelled: () => {},
             closed: () => false,
+            finished: () => false,
             onLateOrderLeft: () => {},
             onTimeout: () => {},
             rateLimit: resolveRateLimit({ requests, intervalMs }),

@@ -110,6 +110,39 @@ describe('reliability (issue 10), after close', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(exchange.calls).toEqual(calls);
   });
+
+  it('no store call goes out after close() resolved, even from an owed write whose attempt answered late', async () => {
+    vi.useFakeTimers();
+    const inner = new MemoryStateStore();
+    let compareAndSets = 0;
+    let closed = false;
+    const afterClose: string[] = [];
+    const store = interceptStore(inner, async (operation, _argument, call) => {
+      if (closed) afterClose.push(operation);
+      if (operation !== 'compareAndSet') return call();
+      compareAndSets++;
+      // The move's write fails; the owed retry answers only after 10 s, by when another writer
+      // moved the record on, so the write would try again.
+      if (compareAndSets === 2) throw new StoreError('store down');
+      if (compareAndSets === 3) {
+        await new Promise((resolve) => setTimeout(resolve, 10_000));
+        const current = (await inner.load('BTCUSDT'))!;
+        await inner.compareAndSet({ ...current, version: current.version + 1 }, current.version);
+      }
+      return call();
+    });
+    const venue = new PaperExchange();
+    const registry = new TrailingStopRegistry({ placer: venue, store, ...trailing, timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+    await registry.create(longSpec());
+    registry.updatePrice('BTCUSDT', 110);
+    await vi.advanceTimersByTimeAsync(50);
+    void registry.close().then(() => (closed = true));
+    for (let step = 0; step < 100 && !closed; step++) await vi.advanceTimersByTimeAsync(10);
+    expect(closed).toBe(true);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(compareAndSets).toBeGreaterThanOrEqual(3);
+    expect(afterClose).toEqual([]);
+  });
 });
 
 describe('reliability (issue 10), several registries', () => {
