@@ -182,6 +182,12 @@ export class Reconciler {
         return;
       case 'keep':
         await this.#takeVenuePrice(entry, venueOrder!);
+        // The order rests behind the stop (a crash between the record's write and the move, or a
+        // hand edit): move it now, not at the next tick, which may never come.
+        if (entry.live && entry.order !== null && entry.direction * (entry.stopPrice - entry.order.stopPrice) > 0) {
+          entry.sync.request();
+          await entry.sync.idle();
+        }
         return;
       case 'gap':
         this.#gapOnRecovery(entry, price!, report);
@@ -214,7 +220,7 @@ export class Reconciler {
    * took effect just before a crash; the venue's price is the truth, and the stop's. Looser: the
    * listing may predate a move that answered since (a stop only tightens), so the order is looked
    * up again; if the venue really holds it looser (a hand edit), memory takes the venue's price
-   * and the sync moves the order back to the stop.
+   * (the caller then moves the order back to the stop).
    */
   async #takeVenuePrice(entry: StopEntry, listed: StopOrder): Promise<void> {
     const known = entry.order;
@@ -232,11 +238,7 @@ export class Reconciler {
     }
     entry.useOrder({ ...known, stopPrice: order.stopPrice, quantity: order.quantity });
     if (entry.direction * (order.stopPrice - entry.stopPrice) > 0) entry.stopPrice = order.stopPrice;
-    if ((await this.#options.writes.write(entry)) === 'gone') return;
-    if (looser) {
-      entry.sync.request();
-      await entry.sync.idle();
-    }
+    await this.#options.writes.write(entry);
   }
 
   /**

@@ -326,6 +326,20 @@ describe('restore: differences between the store and the venue', () => {
     expect(venue.liveOrders().map((order) => order.id).sort()).toEqual([foreign.id, otherBot.id].sort());
   });
 
+  it('moves an order that rests behind its recorded stop (a crash between the write and the move)', async () => {
+    const first = registry();
+    await first.create(longSpec('BTC'));
+    await first.close();
+    // The process recorded a tighter stop and died before moving the order.
+    const record = (await store.load('BTC'))!;
+    await store.compareAndSet({ ...record, version: record.version + 1, state: 'active', activated: true, stopPrice: 105, bestPrice: 110 }, record.version);
+    const restarted = registry();
+    await restarted.restore({ prices: { BTC: 110 } });
+    await restarted.onIdle();
+    expect(venue.liveOrders('BTC').map((order) => order.stopPrice)).toEqual([105]);
+    expect((await store.load('BTC'))!.order!.stopPrice).toBe(105);
+  });
+
   it('cancels the order of a finished position that a crash left open', async () => {
     const first = registry();
     const old = await first.create(longSpec('BTC', { positionId: 'position-1' }));
