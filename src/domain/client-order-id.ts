@@ -3,7 +3,7 @@
  * identity and a sequence number, so a retry after a timeout reuses the id and the venue
  * deduplicates it. Charset `[A-Za-z0-9_-]`, accepted by Binance, Bybit and most ccxt venues.
  *
- * Shape: `<prefix>-<key letters, up to 10>-<hash of key and position, 10>-<sequence, base 36>`.
+ * Shape: `<prefix>-<key letters, up to 10>-<hash of key, position and creation, 10>-<sequence, base 36>`.
  */
 
 /** Characters every supported venue accepts in a client order id. */
@@ -17,10 +17,13 @@ const sequenceReserve = 4; // '-' plus up to 3 base-36 digits (46,655 orders per
 
 /**
  * The part of a position's client order ids that does not change between orders: prefix, a
- * readable fragment of the key, and a hash of key and position id.
+ * readable fragment of the key, and a hash of key, position id and `creation` (what tells this
+ * creation from an earlier one of the same position id: a bot that reuses a position id for a
+ * later position must not meet the earlier position's orders under the same ids). The claim
+ * record stores the ids, so recovery never needs to derive them again.
  */
-export function clientOrderIdBase(prefix: string, key: string, positionId: string, maxLength: number): string {
-  const hash = hashText(`${key}\u0000${positionId}`);
+export function clientOrderIdBase(prefix: string, key: string, positionId: string, maxLength: number, creation = ''): string {
+  const hash = hashText(creation === '' ? `${key}\u0000${positionId}` : `${key}\u0000${positionId}\u0000${creation}`);
   const room = maxLength - prefix.length - 1 - hashLength - 1 - sequenceReserve;
   const readable = clientOrderIdKeyFragment(key).slice(0, Math.max(0, room - 1));
   return readable.length > 0 ? `${prefix}-${readable}-${hash}` : `${prefix}-${hash}`;

@@ -26,6 +26,7 @@ export class StopFactory {
   readonly #options: StopFactoryOptions;
   readonly #makeSync: (entry: StopEntry) => StopSynchronizer;
   #positionCounter = 0;
+  #creationCounter = 0;
 
   constructor(options: StopFactoryOptions) {
     this.#options = options;
@@ -49,7 +50,8 @@ export class StopFactory {
       quantity: input.quantity,
       parameters: input.parameters,
       policy,
-      clientOrderIdBase: clientOrderIdBase(clientOrderIdPrefix, input.key, positionId, maxLength),
+      // Owner, time and a counter set this creation apart from any earlier one of the same position id.
+      clientOrderIdBase: clientOrderIdBase(clientOrderIdPrefix, input.key, positionId, maxLength, `${owner}\u0000${now}\u0000${this.#creationCounter++}`),
       sequence: 1,
       owner,
       createdAt: now,

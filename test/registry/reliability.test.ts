@@ -209,6 +209,18 @@ describe('reliability (issue 10), several registries', () => {
     await b.close();
   });
 
+  it('a position id reused for a later position gets fresh client order ids, never the earlier orders', async () => {
+    const venue = new PaperExchange();
+    const store = new MemoryStateStore();
+    const registry = new TrailingStopRegistry({ placer: venue, store, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const first = await registry.create(longSpec({ positionId: 'p' }));
+    await registry.create({ ...longSpec({ positionId: 'q' }), side: 'short' });
+    const again = await registry.create(longSpec({ positionId: 'p', quantity: 3 }));
+    expect(again.order!.clientOrderId).not.toBe(first.order!.clientOrderId);
+    expect(venue.liveOrders().map((order) => order.quantity)).toEqual([3]);
+    await registry.close();
+  });
+
   it('6: a store write that failed after a move is retried until memory and store agree', async () => {
     vi.useFakeTimers();
     const venue = new PaperExchange();
