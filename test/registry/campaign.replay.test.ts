@@ -683,15 +683,34 @@ describe('fault campaign replays: defects the campaign found', () => {
   // out, the late answers are cancelled): it fails, reported. Its write of the failed state (the
   // claim's compare-and-set) is refused once by the store, and nothing owes it: the claim stays
   // pending at quiescence (I2), so other registries wait for its lease and nothing says the
-  // position is unprotected in the store. The failed-state write should be owed like the others.
-  it.fails("N28: a failed creation whose failed-state write is refused leaves its claim pending", async () => {
+  // position is unprotected in the store. The failed-state write is now owed like the others.
+  it("N28 (fixed): a failed creation whose failed-state write is refused leaves no claim pending", async () => {
     const refusedOnce = storeFault('compareAndSet', 1, { kind: 'reject', executed: false });
-    await stillBroken(
+    await nowFixed(
       input(world({ time: 'race', slots: [quiet, quiet, refusedOnce] }), [
         { op: 'create', slot: 2, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: 1, positionId: null } } },
       ]),
       /^\[I2\] BTC: claim left pending at quiescence: pending v1 of bot-2/,
       'lifo',
+    );
+  });
+
+  // N28 on a key whose stale record was cleared first (soak seed 6): bot-0 holds BTC for its own
+  // position (no stop yet); bot-1 creates it for p1, deletes bot-0's record and claims v3; the
+  // price falls through the initial stop, the placement is refused as a gap and bot-1's write of
+  // the triggered state is refused once. The claim stayed pending (v3) at quiescence.
+  it("N-claims-1 (fixed): a gap on a creation whose triggered-state write is refused leaves no claim pending", async () => {
+    const refusedLoad = storeFault('load', 1, { kind: 'reject', executed: false });
+    const refusedWrite = storeFault('compareAndSet', 1, { kind: 'reject', executed: false });
+    await nowFixed(
+      input(world({ time: 'idle', slots: [refusedLoad, refusedWrite] }), [
+        { op: 'create', slot: 0, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: null, positionId: null } } },
+        { op: 'create', slot: 1, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: 1, positionId: 'p1' } } },
+        { op: 'price', key: 'BTC', percent: -1, stale: true },
+        settle,
+      ]),
+      /^\[I2\] BTC: claim left pending at quiescence: pending v3 of bot-1/,
+      'fifo',
     );
   });
 
