@@ -39,13 +39,16 @@ export class RecordWriter implements StopPersistence {
 
   /**
    * Writes the entry's state as the next version (compare-and-set), one write per entry at a
-   * time. `gone` when the record was removed or belongs to another position; `conflict` when it
-   * kept changing under five tries.
+   * time. `gone` when the record was removed or belongs to another position, or the stop was
+   * removed here meanwhile; `conflict` when it kept changing under five tries.
    */
   write(entry: StopEntry, overrides: Partial<StopRecord> = {}): Promise<WriteOutcome> {
     const run = entry.writes.then(async (): Promise<WriteOutcome> => {
       const { store, clock, owner, reporter } = this.#options;
       for (let attempt = 0; attempt < 5; attempt++) {
+        // A removed stop writes nothing: its record was deleted, and the version it would write
+        // on may already be another position's claim (a write queued or retried across a removal).
+        if (entry.state === 'closed') return 'gone';
         const now = clock.now();
         const next = recordOf(entry, entry.version + 1, owner, now, overrides);
         const result = await store.compareAndSet(next, entry.version);
@@ -142,22 +145,25 @@ export class RecordWriter implements StopPersistence {
   oweDelete(key: string, record: StopRecord): void {
     const { owed, reporter } = this.#options;
     owed.owe(
-      () => this.deleteRecord(key, record),
+      async () => {
+        await this.deleteRecord(key, record);
+      },
       (error, tries) => reporter.logger.warn('An owed record delete failed again', { key, tries, message: String(error) }),
     );
   }
 
   /**
    * Deletes the record, guarded by version; on a conflict re-reads and tries again, cancelling an
-   * order a newer version of the same position names.
+   * order a newer version of the same position names. Resolves the version deleted (the key's
+   * next record must go on past it), or `undefined` when the record was gone already.
    */
-  async deleteRecord(key: string, record: StopRecord): Promise<void> {
+  async deleteRecord(key: string, record: StopRecord): Promise<number | undefined> {
     const { store, gateway } = this.#options;
     let current: StopRecord | undefined = record;
     for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
-      if (await store.delete(key, current.version)) return;
+      if (await store.delete(key, current.version)) return current.version;
       const latest: StopRecord | undefined = await store.load(key);
-      if (latest === undefined || !isSameStop(record, latest)) return;
+      if (latest === undefined || !isSameStop(record, latest)) return undefined;
       if (latest.order !== null && latest.order.id !== current.order?.id) {
         await gateway.cancelStop(latest.order, key);
       }

@@ -714,6 +714,32 @@ describe('fault campaign replays: defects the campaign found', () => {
     );
   });
 
+  // bot-2 creates ETH for p2 while bot-0's stop holds the key: its double-check lands but answers
+  // an error (the write is owed), then a spec for another p2 position (a short) replaces it. The
+  // owed write, in flight across the removal, retried on top of the conflict it met: it wrote the
+  // removed stop as failed over the new position's claim, whose creation then cancelled its own
+  // order and rejected ([failed]: a failed record with its order cancelled; soak seed 12345).
+  it("N-claims-2 (fixed): a write in flight across its stop's removal lands nowhere", async () => {
+    const landsWithError = storeFault('compareAndSet', 2, { kind: 'reject', executed: true });
+    await nowFixed(
+      input(world({ time: 'race', slots: [quiet, quiet, landsWithError] }), [
+        { op: 'create', slot: 0, item: { key: 'ETH', spec: { side: 'long', quantity: 1, stopLossPercent: 5, positionId: null } } },
+        { op: 'createMany', slot: 2, items: [{ key: 'BTC', spec: { side: 'short', quantity: 1, stopLossPercent: 2, positionId: null } }] },
+        {
+          op: 'createMany',
+          slot: 2,
+          items: [
+            { key: 'ETH', spec: { side: 'long', quantity: 3, stopLossPercent: 5, positionId: null } },
+            { key: 'ETH', spec: { side: 'long', quantity: 2, stopLossPercent: 1, positionId: 'p2' } },
+            { key: 'ETH', spec: { side: 'short', quantity: 3, stopLossPercent: 2, positionId: 'p2' } },
+          ],
+        },
+      ]),
+      /^\[failed\] ETH: the stop failed and its previous order is cancelled: failed v5 of bot-2/,
+      { seed: 5 },
+    );
+  });
+
   // bot-0 holds a short of 2 on BTC (stop 105) and restarts; while the new process restores (one of
   // its store answers is lost after the write), a gap to 105 fills the stop on the venue and the
   // order stream reports it. At quiescence the record is still 'waiting' with the filled order and

@@ -268,3 +268,54 @@ describe('reliability (issue 10), crashes', () => {
     expect(live[0]!.id).toBe(stop.order?.id);
   });
 });
+
+describe('a write queued across a removal (claims)', () => {
+  /** Resolves after every microtask queued so far has run (no wall clock: one macrotask turn). */
+  const drained = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('an owed write in flight while its stop is replaced lands nowhere: the new position keeps its claim and its stop', async () => {
+    const venue = new PaperExchange();
+    let p1Writes = 0;
+    let releaseOwed!: () => void;
+    const owedHeld = new Promise<void>((resolve) => (releaseOwed = resolve));
+    let owedStarted!: () => void;
+    const owedInFlight = new Promise<void>((resolve) => (owedStarted = resolve));
+    const store = interceptStore(new MemoryStateStore(), async (operation, argument, call) => {
+      const next = argument as StopRecord;
+      if (operation !== 'compareAndSet' || next.state === 'pending') return call();
+      if (next.positionId === 'p1') {
+        p1Writes++;
+        // The double-check lands but answers an error: memory stays one version behind the store.
+        if (p1Writes === 1) return call().then(() => Promise.reject(new StoreError('answer lost')));
+        // The owed retry of it: its conflict answer arrives after the stop was replaced.
+        if (p1Writes === 2) {
+          const result = await call();
+          owedStarted();
+          await owedHeld;
+          return result;
+        }
+        return call();
+      }
+      // The new position's double-check: first the old stop's write goes on, whatever it does.
+      releaseOwed();
+      await drained();
+      return call();
+    }) as MemoryStateStore;
+    const registry = new TrailingStopRegistry({ placer: venue, store, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    registry.on('error', () => undefined);
+    const first = await registry.create(longSpec({ positionId: 'p1' }));
+    await owedInFlight;
+    const second = await registry.create(longSpec({ positionId: 'p2', quantity: 2 }));
+    await registry.onIdle();
+    const record = await store.load('BTCUSDT');
+    expect(first.state).toBe('closed');
+    expect(second.state).toBe('waiting');
+    expect(record?.state).toBe('waiting');
+    expect(record?.quantity).toBe(2);
+    // The replaced stop's record was deleted at v2: the new one goes on past it, never reuses it.
+    expect(record?.version).toBe(4);
+    expect(record?.version).toBe(second.version);
+    expect(venue.liveOrders().map((order) => order.id)).toEqual([second.order?.id]);
+    await registry.close();
+  });
+});
