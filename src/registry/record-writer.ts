@@ -134,8 +134,10 @@ export class RecordWriter implements StopPersistence {
     const { owed, reporter } = this.#options;
     owed.owe(
       async () => {
-        if (entry.state === 'closed') return;
-        if ((await this.write(entry)) === 'gone') onGone();
+        // A stop removed before or during the attempt was cleaned up by its removal.
+        const removed = () => entry.state === 'closed';
+        if (removed()) return;
+        if ((await this.write(entry)) === 'gone' && !removed()) onGone();
       },
       (error, tries) => reporter.logger.warn('An owed store write failed again', { key: entry.key, tries, message: String(error) }),
     );

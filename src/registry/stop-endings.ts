@@ -51,6 +51,9 @@ export class StopEndings implements SyncOutcomes {
    */
   trigger(entry: StopEntry, price: number): void {
     const { book, placer, writer, reporter, work } = this.#options;
+    // A stop that ended meanwhile (removed here or elsewhere, failed, or triggered already while a
+    // placement was in flight) keeps its end: the venue's refusal of a gap placed nothing.
+    if (entry.ended) return;
     entry.confirming = false;
     entry.trigger();
     entry.sync.cancel();
@@ -228,8 +231,8 @@ export class StopEndings implements SyncOutcomes {
   removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void {
     const { book, writer, reporter } = this.#options;
     if (entry.state === 'closed') {
-      // Removed already (here, while a write was queued): only an order placed since must go.
-      if (orphan !== null && orphan.id !== entry.order?.id) void writer.compensate(entry.key, orphan, 'removed');
+      // Removed already, while an operation was under way: only the order it placed must go.
+      if (orphan !== null) void writer.compensate(entry.key, orphan, 'removed');
       return;
     }
     entry.beginRetiring();

@@ -6,13 +6,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ExchangeRejectedError,
   MemoryStateStore,
+  WouldTriggerError,
   PaperExchange,
   StoreError,
   TrailingStopRegistry,
   type StopRecord,
 } from '../../src/index.js';
 import { longSpec, makeRegistry, recordEvents } from '../support/fixtures.js';
-import { interceptStore } from '../support/intercept.js';
+import { interceptPlacer, interceptStore } from '../support/intercept.js';
+import { unhandledRejectionsOf } from '../support/campaign-run.js';
 import { Crash, ManualClock } from '../support/crash.js';
 
 /** A store whose compare-and-set fails (once each) for the records `failWhen` picks. */
@@ -317,5 +319,61 @@ describe('a write queued across a removal (claims)', () => {
     expect(record?.version).toBe(second.version);
     expect(venue.liveOrders().map((order) => order.id)).toEqual([second.order?.id]);
     await registry.close();
+  });
+});
+
+describe('a placement refused as a gap after its stop was removed elsewhere (claims)', () => {
+  it('changes nothing: no transition of the removed stop, no unhandled rejection, no triggered event', async () => {
+    const venue = new PaperExchange();
+    const inner = new MemoryStateStore();
+    let holdLoad = false;
+    let releaseLoad!: () => void;
+    const loadHeld = new Promise<void>((resolve) => (releaseLoad = resolve));
+    const intercepted = interceptStore(inner, async (operation, _argument, call) => {
+      if (operation === 'load' && holdLoad) await loadHeld;
+      return call();
+    });
+    const store = { ...intercepted, watch: inner.watch.bind(inner) } as unknown as MemoryStateStore;
+    let holdPlace = false;
+    let placeStarted!: () => void;
+    const placeInFlight = new Promise<void>((resolve) => (placeStarted = resolve));
+    let releasePlace!: () => void;
+    const placeHeld = new Promise<void>((resolve) => (releasePlace = resolve));
+    const placer = interceptPlacer(venue, async (operation, _argument, call) => {
+      if (operation !== 'placeStop' || !holdPlace) return call();
+      placeStarted();
+      await placeHeld;
+      throw new WouldTriggerError('the stop would trigger at once');
+    }) as PaperExchange;
+    const options = { ...trailing, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } };
+    const registry = new TrailingStopRegistry({ placer, store, owner: 'one', ...options });
+    const other = new TrailingStopRegistry({ placer: venue, store: inner, owner: 'other', ...options });
+    const events = recordEvents(registry);
+    registry.on('error', () => undefined);
+    const stop = await registry.create(longSpec());
+    const rejections = await unhandledRejectionsOf(async () => {
+      // Another registry removes the stop: the watch's re-read of it is slow to answer...
+      holdLoad = true;
+      expect(await other.remove('BTCUSDT')).toBe(true);
+      // ...and a move starts meanwhile; the re-read then finds the record gone and drops the stop.
+      holdPlace = true;
+      registry.updatePrice('BTCUSDT', 110);
+      await placeInFlight;
+      holdLoad = false;
+      releaseLoad();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(stop.state).toBe('closed');
+      // The move's placement is refused as a gap only now.
+      releasePlace();
+      await registry.onIdle();
+    });
+    expect(rejections).toEqual([]);
+    expect(stop.state).toBe('closed');
+    expect(registry.get('BTCUSDT')).toBeUndefined();
+    expect(events.some((event) => event.name === 'triggered')).toBe(false);
+    expect(venue.liveOrders()).toEqual([]);
+    expect(await inner.load('BTCUSDT')).toBeUndefined();
+    await registry.close();
+    await other.close();
   });
 });
