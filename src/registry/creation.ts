@@ -285,11 +285,19 @@ export class CreationProtocol {
    * read back, and a pending claim of this very stop (owner and client order id) counts as inserted.
    */
   async #insertClaim(pending: StopRecord): Promise<{ inserted: boolean; record: StopRecord }> {
-    const { store, owner } = this.#options;
+    const { store, owner, writer } = this.#options;
     try {
       return await store.insert(pending);
     } catch (error) {
-      const stored = await store.load(pending.key).catch(() => undefined);
+      let stored: StopRecord | undefined;
+      try {
+        stored = await store.load(pending.key);
+      } catch {
+        // Whether the claim landed is unknown: the creation fails, and the claim, if it is there,
+        // is released once the store answers (nobody would work on it, others would wait).
+        writer.oweClaimRelease(pending);
+        throw error;
+      }
       if (stored !== undefined && stored.state === 'pending' && stored.owner === owner && stored.clientOrderId === pending.clientOrderId && isSameStop(pending, stored)) {
         return { inserted: true, record: stored };
       }

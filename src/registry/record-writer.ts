@@ -143,6 +143,25 @@ export class RecordWriter implements StopPersistence {
     );
   }
 
+  /**
+   * A claim whose insert answered an error, and whose read-back failed too, may have landed: it
+   * would stay pending with nobody working on it (other registries wait for its lease). Its
+   * release is owed: once the store answers, the claim is deleted if it is still this very one
+   * (same owner, stop, client order id and version; a creation that took it back since bumped it).
+   */
+  oweClaimRelease(claim: StopRecord): void {
+    const { store, owed, reporter } = this.#options;
+    owed.owe(
+      async () => {
+        const current = await store.load(claim.key);
+        if (current === undefined || current.state !== 'pending' || current.version !== claim.version) return;
+        if (current.owner !== claim.owner || current.clientOrderId !== claim.clientOrderId || !isSameStop(claim, current)) return;
+        await store.delete(claim.key, claim.version);
+      },
+      (error, tries) => reporter.logger.warn('An owed release of an abandoned claim failed again', { key: claim.key, tries, message: String(error) }),
+    );
+  }
+
   /** A delete of a finished stop's record failed: it is owed, retried until the store takes it. */
   oweDelete(key: string, record: StopRecord): void {
     const { owed, reporter } = this.#options;

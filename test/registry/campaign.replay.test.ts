@@ -740,6 +740,18 @@ describe('fault campaign replays: defects the campaign found', () => {
     );
   });
 
+  // bot-0's claim lands but its insert answers an error, and the read-back fails too: the creation
+  // rejects, and the claim stayed pending at quiescence with nobody working on it (I2; soak seed 6).
+  it("N-claims-3 (fixed): a claim whose insert and read-back both fail is released once the store answers", async () => {
+    await nowFixed(
+      input(world({ slots: [{ placer: [], store: [{ operation: 'load', call: 1, fault: { kind: 'reject', executed: false } }, { operation: 'insert', call: 1, fault: { kind: 'reject', executed: true } }] }, quiet] }), [
+        { op: 'create', slot: 0, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: null, positionId: null } } },
+        settle,
+      ]),
+      /^\[I2\] BTC: claim left pending at quiescence: pending v1 of bot-0/,
+    );
+  });
+
   // bot-0 holds a short of 2 on BTC (stop 105) and restarts; while the new process restores (one of
   // its store answers is lost after the write), a gap to 105 fills the stop on the venue and the
   // order stream reports it. At quiescence the record is still 'waiting' with the filled order and
