@@ -377,3 +377,30 @@ describe('a placement refused as a gap after its stop was removed elsewhere (cla
     await other.close();
   });
 });
+
+describe('resize() of a stop without an order whose write fails (claims)', () => {
+  it('rejects with the store error it reports as an `error` event, and owes the write until the store has the new size', async () => {
+    vi.useFakeTimers();
+    const venue = new PaperExchange();
+    let failNext = false;
+    const store = failingStore(new MemoryStateStore(), () => (failNext ? ((failNext = false), true) : false));
+    const registry = new TrailingStopRegistry({ placer: venue, store, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+    const errors: unknown[] = [];
+    registry.on('error', ({ error }) => errors.push(error));
+    const stop = await registry.create({ symbol: 'BTCUSDT', side: 'long', entryPrice: 100, quantity: 1 });
+    expect(stop.order).toBeNull();
+    failNext = true;
+    const failure = await registry.resize('BTCUSDT', 2).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(StoreError);
+    expect(errors).toContain(failure);
+    await vi.advanceTimersByTimeAsync(100);
+    await registry.onIdle();
+    const record = await store.load('BTCUSDT');
+    expect(record?.quantity).toBe(2);
+    expect(record?.version).toBe(stop.version);
+    await registry.close();
+  });
+});
