@@ -285,11 +285,19 @@ export class CreationProtocol {
    * read back, and a pending claim of this very stop (owner and client order id) counts as inserted.
    */
   async #insertClaim(pending: StopRecord): Promise<{ inserted: boolean; record: StopRecord }> {
-    const { store, owner } = this.#options;
+    const { store, owner, writer } = this.#options;
     try {
       return await store.insert(pending);
     } catch (error) {
-      const stored = await store.load(pending.key).catch(() => undefined);
+      let stored: StopRecord | undefined;
+      try {
+        stored = await store.load(pending.key);
+      } catch {
+        // Whether the claim landed is unknown: the creation fails, and the claim, if it is there,
+        // is released once the store answers (nobody would work on it, others would wait).
+        writer.oweClaimRelease(pending);
+        throw error;
+      }
       if (stored !== undefined && stored.state === 'pending' && stored.owner === owner && stored.clientOrderId === pending.clientOrderId && isSameStop(pending, stored)) {
         return { inserted: true, record: stored };
       }
@@ -312,7 +320,7 @@ export class CreationProtocol {
 
   /** The initial order could not be placed: the stop stays visible as failed (or triggered on a gap). */
   async #failed(entry: StopEntry, error: unknown): Promise<never> {
-    const { book, store, clock, owner, endings, reporter } = this.#options;
+    const { book, store, clock, owner, endings, writer, reporter } = this.#options;
     const key = entry.key;
     const gap = error instanceof WouldTriggerError;
     const failure = error instanceof TrailingStopError ? error : new PlacementError(`Placing the stop for ${key} failed`, { cause: error, key });
@@ -328,7 +336,11 @@ export class CreationProtocol {
         book.keep(entry);
       }
     } catch (storeError) {
-      reporter.logger.error('Could not record a failed creation', { key, error: String(storeError) });
+      // The claim would stay pending: other registries would wait for its lease, and nothing in the
+      // store would say the position is unprotected. The failed state is kept and its write owed.
+      reporter.logger.error('Could not record a failed creation; retrying', { key, error: String(storeError) });
+      book.keep(entry);
+      writer.oweWrite(entry, () => endings.removedElsewhere(entry, entry.order));
     }
     if (gap) {
       reporter.counters.triggered++;

@@ -39,13 +39,16 @@ export class RecordWriter implements StopPersistence {
 
   /**
    * Writes the entry's state as the next version (compare-and-set), one write per entry at a
-   * time. `gone` when the record was removed or belongs to another position; `conflict` when it
-   * kept changing under five tries.
+   * time. `gone` when the record was removed or belongs to another position, or the stop was
+   * removed here meanwhile; `conflict` when it kept changing under five tries.
    */
   write(entry: StopEntry, overrides: Partial<StopRecord> = {}): Promise<WriteOutcome> {
     const run = entry.writes.then(async (): Promise<WriteOutcome> => {
       const { store, clock, owner, reporter } = this.#options;
       for (let attempt = 0; attempt < 5; attempt++) {
+        // A removed stop writes nothing: its record was deleted, and the version it would write
+        // on may already be another position's claim (a write queued or retried across a removal).
+        if (entry.state === 'closed') return 'gone';
         const now = clock.now();
         const next = recordOf(entry, entry.version + 1, owner, now, overrides);
         const result = await store.compareAndSet(next, entry.version);
@@ -131,10 +134,31 @@ export class RecordWriter implements StopPersistence {
     const { owed, reporter } = this.#options;
     owed.owe(
       async () => {
-        if (entry.state === 'closed') return;
-        if ((await this.write(entry)) === 'gone') onGone();
+        // A stop removed before or during the attempt was cleaned up by its removal.
+        const removed = () => entry.state === 'closed';
+        if (removed()) return;
+        if ((await this.write(entry)) === 'gone' && !removed()) onGone();
       },
       (error, tries) => reporter.logger.warn('An owed store write failed again', { key: entry.key, tries, message: String(error) }),
+    );
+  }
+
+  /**
+   * A claim whose insert answered an error, and whose read-back failed too, may have landed: it
+   * would stay pending with nobody working on it (other registries wait for its lease). Its
+   * release is owed: once the store answers, the claim is deleted if it is still this very one
+   * (same owner, stop, client order id and version; a creation that took it back since bumped it).
+   */
+  oweClaimRelease(claim: StopRecord): void {
+    const { store, owed, reporter } = this.#options;
+    owed.owe(
+      async () => {
+        const current = await store.load(claim.key);
+        if (current === undefined || current.state !== 'pending' || current.version !== claim.version) return;
+        if (current.owner !== claim.owner || current.clientOrderId !== claim.clientOrderId || !isSameStop(claim, current)) return;
+        await store.delete(claim.key, claim.version);
+      },
+      (error, tries) => reporter.logger.warn('An owed release of an abandoned claim failed again', { key: claim.key, tries, message: String(error) }),
     );
   }
 
@@ -142,22 +166,25 @@ export class RecordWriter implements StopPersistence {
   oweDelete(key: string, record: StopRecord): void {
     const { owed, reporter } = this.#options;
     owed.owe(
-      () => this.deleteRecord(key, record),
+      async () => {
+        await this.deleteRecord(key, record);
+      },
       (error, tries) => reporter.logger.warn('An owed record delete failed again', { key, tries, message: String(error) }),
     );
   }
 
   /**
    * Deletes the record, guarded by version; on a conflict re-reads and tries again, cancelling an
-   * order a newer version of the same position names.
+   * order a newer version of the same position names. Resolves the version deleted (the key's
+   * next record must go on past it), or `undefined` when the record was gone already.
    */
-  async deleteRecord(key: string, record: StopRecord): Promise<void> {
+  async deleteRecord(key: string, record: StopRecord): Promise<number | undefined> {
     const { store, gateway } = this.#options;
     let current: StopRecord | undefined = record;
     for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
-      if (await store.delete(key, current.version)) return;
+      if (await store.delete(key, current.version)) return current.version;
       const latest: StopRecord | undefined = await store.load(key);
-      if (latest === undefined || !isSameStop(record, latest)) return;
+      if (latest === undefined || !isSameStop(record, latest)) return undefined;
       if (latest.order !== null && latest.order.id !== current.order?.id) {
         await gateway.cancelStop(latest.order, key);
       }

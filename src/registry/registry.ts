@@ -264,7 +264,14 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
         entry.sync.request();
         await entry.sync.idle();
       } else {
-        await this.#writer.write(entry);
+        try {
+          await this.#writer.write(entry);
+        } catch (error) {
+          // Memory holds the new size: the failure is reported and the write owed, like a move's.
+          const failure = error instanceof TrailingStopError ? error : new StoreError(`Persisting the resize of ${key} failed`, { cause: error, key });
+          this.#endings.storeFailed(entry, failure);
+          throw failure;
+        }
       }
       if (entry.state === 'failed') throw new PlacementError(`Resizing the stop for ${key} failed`, { key });
       return entry.facade;

@@ -51,6 +51,9 @@ export class StopEndings implements SyncOutcomes {
    */
   trigger(entry: StopEntry, price: number): void {
     const { book, placer, writer, reporter, work } = this.#options;
+    // A stop that ended meanwhile (removed here or elsewhere, failed, or triggered already while a
+    // placement was in flight) keeps its end: the venue's refusal of a gap placed nothing.
+    if (entry.ended) return;
     entry.confirming = false;
     entry.trigger();
     entry.sync.cancel();
@@ -227,6 +230,11 @@ export class StopEndings implements SyncOutcomes {
   /** The record vanished or belongs to another position: forget the stop, cancel `orphan` if any. */
   removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void {
     const { book, writer, reporter } = this.#options;
+    if (entry.state === 'closed') {
+      // Removed already, while an operation was under way: only the order it placed must go.
+      if (orphan !== null) void writer.compensate(entry.key, orphan, 'removed');
+      return;
+    }
     entry.beginRetiring();
     entry.sync.cancel();
     book.unfollow(entry);
@@ -287,7 +295,10 @@ export class StopEndings implements SyncOutcomes {
         if (record.order !== null && record.order.id !== entry.order?.id) {
           await gateway.cancelStop(record.order, entry.key);
         }
-        await writer.deleteRecord(entry.key, record);
+        const deleted = await writer.deleteRecord(entry.key, record);
+        // Memory may be behind the record deleted (a write that landed although it answered an
+        // error): the key's next stop goes on past the version deleted, never reuses it.
+        if (deleted !== undefined) entry.version = Math.max(entry.version, deleted);
       }
     } catch (error) {
       // The removal did not finish: keep the stop, so the caller can retry. Its order is gone when

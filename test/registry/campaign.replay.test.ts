@@ -699,15 +699,72 @@ describe('fault campaign replays: defects the campaign found', () => {
   // out, the late answers are cancelled): it fails, reported. Its write of the failed state (the
   // claim's compare-and-set) is refused once by the store, and nothing owes it: the claim stays
   // pending at quiescence (I2), so other registries wait for its lease and nothing says the
-  // position is unprotected in the store. The failed-state write should be owed like the others.
-  it.fails("N28: a failed creation whose failed-state write is refused leaves its claim pending", async () => {
+  // position is unprotected in the store. The failed-state write is now owed like the others.
+  it("N28 (fixed): a failed creation whose failed-state write is refused leaves no claim pending", async () => {
     const refusedOnce = storeFault('compareAndSet', 1, { kind: 'reject', executed: false });
-    await stillBroken(
+    await nowFixed(
       input(world({ time: 'race', slots: [quiet, quiet, refusedOnce] }), [
         { op: 'create', slot: 2, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: 1, positionId: null } } },
       ]),
       /^\[I2\] BTC: claim left pending at quiescence: pending v1 of bot-2/,
       'lifo',
+    );
+  });
+
+  // N28 on a key whose stale record was cleared first (soak seed 6): bot-0 holds BTC for its own
+  // position (no stop yet); bot-1 creates it for p1, deletes bot-0's record and claims v3; the
+  // price falls through the initial stop, the placement is refused as a gap and bot-1's write of
+  // the triggered state is refused once. The claim stayed pending (v3) at quiescence.
+  it("N-claims-1 (fixed): a gap on a creation whose triggered-state write is refused leaves no claim pending", async () => {
+    const refusedLoad = storeFault('load', 1, { kind: 'reject', executed: false });
+    const refusedWrite = storeFault('compareAndSet', 1, { kind: 'reject', executed: false });
+    await nowFixed(
+      input(world({ time: 'idle', slots: [refusedLoad, refusedWrite] }), [
+        { op: 'create', slot: 0, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: null, positionId: null } } },
+        { op: 'create', slot: 1, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: 1, positionId: 'p1' } } },
+        { op: 'price', key: 'BTC', percent: -1, stale: true },
+        settle,
+      ]),
+      /^\[I2\] BTC: claim left pending at quiescence: pending v3 of bot-1/,
+      'fifo',
+    );
+  });
+
+  // bot-2 creates ETH for p2 while bot-0's stop holds the key: its double-check lands but answers
+  // an error (the write is owed), then a spec for another p2 position (a short) replaces it. The
+  // owed write, in flight across the removal, retried on top of the conflict it met: it wrote the
+  // removed stop as failed over the new position's claim, whose creation then cancelled its own
+  // order and rejected ([failed]: a failed record with its order cancelled; soak seed 12345).
+  it("N-claims-2 (fixed): a write in flight across its stop's removal lands nowhere", async () => {
+    const landsWithError = storeFault('compareAndSet', 2, { kind: 'reject', executed: true });
+    await nowFixed(
+      input(world({ time: 'race', slots: [quiet, quiet, landsWithError] }), [
+        { op: 'create', slot: 0, item: { key: 'ETH', spec: { side: 'long', quantity: 1, stopLossPercent: 5, positionId: null } } },
+        { op: 'createMany', slot: 2, items: [{ key: 'BTC', spec: { side: 'short', quantity: 1, stopLossPercent: 2, positionId: null } }] },
+        {
+          op: 'createMany',
+          slot: 2,
+          items: [
+            { key: 'ETH', spec: { side: 'long', quantity: 3, stopLossPercent: 5, positionId: null } },
+            { key: 'ETH', spec: { side: 'long', quantity: 2, stopLossPercent: 1, positionId: 'p2' } },
+            { key: 'ETH', spec: { side: 'short', quantity: 3, stopLossPercent: 2, positionId: 'p2' } },
+          ],
+        },
+      ]),
+      /^\[failed\] ETH: the stop failed and its previous order is cancelled: failed v5 of bot-2/,
+      { seed: 5 },
+    );
+  });
+
+  // bot-0's claim lands but its insert answers an error, and the read-back fails too: the creation
+  // rejects, and the claim stayed pending at quiescence with nobody working on it (I2; soak seed 6).
+  it("N-claims-3 (fixed): a claim whose insert and read-back both fail is released once the store answers", async () => {
+    await nowFixed(
+      input(world({ slots: [{ placer: [], store: [{ operation: 'load', call: 1, fault: { kind: 'reject', executed: false } }, { operation: 'insert', call: 1, fault: { kind: 'reject', executed: true } }] }, quiet] }), [
+        { op: 'create', slot: 0, item: { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: null, positionId: null } } },
+        settle,
+      ]),
+      /^\[I2\] BTC: claim left pending at quiescence: pending v1 of bot-0/,
     );
   });
 

@@ -6,13 +6,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ExchangeRejectedError,
   MemoryStateStore,
+  WouldTriggerError,
   PaperExchange,
   StoreError,
   TrailingStopRegistry,
   type StopRecord,
 } from '../../src/index.js';
 import { longSpec, makeRegistry, recordEvents } from '../support/fixtures.js';
-import { interceptStore } from '../support/intercept.js';
+import { interceptPlacer, interceptStore } from '../support/intercept.js';
+import { unhandledRejectionsOf } from '../support/campaign-run.js';
 import { Crash, ManualClock } from '../support/crash.js';
 
 /** A store whose compare-and-set fails (once each) for the records `failWhen` picks. */
@@ -350,5 +352,139 @@ describe('reliability (issue 10), crashes', () => {
     const live = venue.liveOrders();
     expect(live).toHaveLength(1);
     expect(live[0]!.id).toBe(stop.order?.id);
+  });
+});
+
+describe('a write queued across a removal (claims)', () => {
+  /** Resolves after every microtask queued so far has run (no wall clock: one macrotask turn). */
+  const drained = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('an owed write in flight while its stop is replaced lands nowhere: the new position keeps its claim and its stop', async () => {
+    const venue = new PaperExchange();
+    let p1Writes = 0;
+    let releaseOwed!: () => void;
+    const owedHeld = new Promise<void>((resolve) => (releaseOwed = resolve));
+    let owedStarted!: () => void;
+    const owedInFlight = new Promise<void>((resolve) => (owedStarted = resolve));
+    const store = interceptStore(new MemoryStateStore(), async (operation, argument, call) => {
+      const next = argument as StopRecord;
+      if (operation !== 'compareAndSet' || next.state === 'pending') return call();
+      if (next.positionId === 'p1') {
+        p1Writes++;
+        // The double-check lands but answers an error: memory stays one version behind the store.
+        if (p1Writes === 1) return call().then(() => Promise.reject(new StoreError('answer lost')));
+        // The owed retry of it: its conflict answer arrives after the stop was replaced.
+        if (p1Writes === 2) {
+          const result = await call();
+          owedStarted();
+          await owedHeld;
+          return result;
+        }
+        return call();
+      }
+      // The new position's double-check: first the old stop's write goes on, whatever it does.
+      releaseOwed();
+      await drained();
+      return call();
+    }) as MemoryStateStore;
+    const registry = new TrailingStopRegistry({ placer: venue, store, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    registry.on('error', () => undefined);
+    const first = await registry.create(longSpec({ positionId: 'p1' }));
+    await owedInFlight;
+    const second = await registry.create(longSpec({ positionId: 'p2', quantity: 2 }));
+    await registry.onIdle();
+    const record = await store.load('BTCUSDT');
+    expect(first.state).toBe('closed');
+    expect(second.state).toBe('waiting');
+    expect(record?.state).toBe('waiting');
+    expect(record?.quantity).toBe(2);
+    // The replaced stop's record was deleted at v2: the new one goes on past it, never reuses it.
+    expect(record?.version).toBe(4);
+    expect(record?.version).toBe(second.version);
+    expect(venue.liveOrders().map((order) => order.id)).toEqual([second.order?.id]);
+    await registry.close();
+  });
+});
+
+describe('a placement refused as a gap after its stop was removed elsewhere (claims)', () => {
+  it('changes nothing: no transition of the removed stop, no unhandled rejection, no triggered event', async () => {
+    const venue = new PaperExchange();
+    const inner = new MemoryStateStore();
+    let holdLoad = false;
+    let releaseLoad!: () => void;
+    const loadHeld = new Promise<void>((resolve) => (releaseLoad = resolve));
+    const intercepted = interceptStore(inner, async (operation, _argument, call) => {
+      if (operation === 'load' && holdLoad) await loadHeld;
+      return call();
+    });
+    const store = { ...intercepted, watch: inner.watch.bind(inner) } as unknown as MemoryStateStore;
+    let holdPlace = false;
+    let placeStarted!: () => void;
+    const placeInFlight = new Promise<void>((resolve) => (placeStarted = resolve));
+    let releasePlace!: () => void;
+    const placeHeld = new Promise<void>((resolve) => (releasePlace = resolve));
+    const placer = interceptPlacer(venue, async (operation, _argument, call) => {
+      if (operation !== 'placeStop' || !holdPlace) return call();
+      placeStarted();
+      await placeHeld;
+      throw new WouldTriggerError('the stop would trigger at once');
+    }) as PaperExchange;
+    const options = { ...trailing, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } };
+    const registry = new TrailingStopRegistry({ placer, store, owner: 'one', ...options });
+    const other = new TrailingStopRegistry({ placer: venue, store: inner, owner: 'other', ...options });
+    const events = recordEvents(registry);
+    registry.on('error', () => undefined);
+    const stop = await registry.create(longSpec());
+    const rejections = await unhandledRejectionsOf(async () => {
+      // Another registry removes the stop: the watch's re-read of it is slow to answer...
+      holdLoad = true;
+      expect(await other.remove('BTCUSDT')).toBe(true);
+      // ...and a move starts meanwhile; the re-read then finds the record gone and drops the stop.
+      holdPlace = true;
+      registry.updatePrice('BTCUSDT', 110);
+      await placeInFlight;
+      holdLoad = false;
+      releaseLoad();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(stop.state).toBe('closed');
+      // The move's placement is refused as a gap only now.
+      releasePlace();
+      await registry.onIdle();
+    });
+    expect(rejections).toEqual([]);
+    expect(stop.state).toBe('closed');
+    expect(registry.get('BTCUSDT')).toBeUndefined();
+    expect(events.some((event) => event.name === 'triggered')).toBe(false);
+    expect(venue.liveOrders()).toEqual([]);
+    expect(await inner.load('BTCUSDT')).toBeUndefined();
+    await registry.close();
+    await other.close();
+  });
+});
+
+describe('resize() of a stop without an order whose write fails (claims)', () => {
+  it('rejects with the store error it reports as an `error` event, and owes the write until the store has the new size', async () => {
+    vi.useFakeTimers();
+    const venue = new PaperExchange();
+    let failNext = false;
+    const store = failingStore(new MemoryStateStore(), () => (failNext ? ((failNext = false), true) : false));
+    const registry = new TrailingStopRegistry({ placer: venue, store, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+    const errors: unknown[] = [];
+    registry.on('error', ({ error }) => errors.push(error));
+    const stop = await registry.create({ symbol: 'BTCUSDT', side: 'long', entryPrice: 100, quantity: 1 });
+    expect(stop.order).toBeNull();
+    failNext = true;
+    const failure = await registry.resize('BTCUSDT', 2).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(StoreError);
+    expect(errors).toContain(failure);
+    await vi.advanceTimersByTimeAsync(100);
+    await registry.onIdle();
+    const record = await store.load('BTCUSDT');
+    expect(record?.quantity).toBe(2);
+    expect(record?.version).toBe(stop.version);
+    await registry.close();
   });
 });

@@ -23,8 +23,6 @@ export const openDefects: readonly OpenDefect[] = [
   { id: 'N5c', excuse: /^\[create\] / },
   // N21: a trigger's record write that fails is not retried: memory says triggered, the store waiting.
   { id: 'N21', excuse: /^\[I4\] \S+ wrote \w+ last but holds triggered v\d+ .*; the store has (waiting|active) v\d+/ },
-  // N28: a failed creation whose failed-state write is refused leaves its claim pending.
-  { id: 'N28', excuse: /^\[I2\] \w+: claim left pending at quiescence: pending v1 of bot-\d \([^)]*, no order\)/ },
   // N29: a fill reported while a restarted registry restores is lost: the record stays live.
   { id: 'N29', excuse: /^\[I2\] \w+: the record's order is filled on the venue, the position has no stop/ },
   // N27: a registry's memory stays one version behind a write of its own that landed although
