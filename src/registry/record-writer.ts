@@ -70,6 +70,12 @@ export class RecordWriter implements StopPersistence {
           await this.compensate(entry.key, keepMine ? theirs : mine, 'race-lost');
           kept = keepMine ? mine : theirs;
         }
+        if (mine !== null && theirs !== null && theirs.id === mine.id) {
+          // Two snapshots of one order, taken before and after an amend landed (here or there): the
+          // library's amends only tighten, so the tighter one is the newer (an order loosened by hand
+          // meanwhile is found by the next reconciliation).
+          kept = entry.direction * (mine.stopPrice - theirs.stopPrice) >= 0 ? mine : theirs;
+        }
         if (kept === mine) entry.sequence = mySequence;
         entry.useOrder(kept);
       }
