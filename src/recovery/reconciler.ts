@@ -163,7 +163,7 @@ export class Reconciler {
         // The venue filled the stop: finalized, not re-placed.
         entry.trigger();
         this.#options.book.unfollow(entry);
-        await this.#options.writes.write(entry);
+        await this.#options.writes.writeOrOwe(entry, () => undefined);
         report({ key: entry.key, action: 'finalized', order: venueOrder!, detail: 'The stop order had filled' });
         return;
       case 'mismatch':
@@ -238,7 +238,7 @@ export class Reconciler {
     }
     entry.useOrder({ ...known, stopPrice: order.stopPrice, quantity: order.quantity });
     if (entry.direction * (order.stopPrice - entry.stopPrice) > 0) entry.stopPrice = order.stopPrice;
-    await this.#options.writes.write(entry);
+    await this.#writeOrOwe(entry);
   }
 
   /**
@@ -255,8 +255,16 @@ export class Reconciler {
       entry.activate();
     }
     entry.placed(order, order.stopPrice, order.quantity);
-    if ((await this.#options.writes.write(entry)) === 'gone') return;
+    if ((await this.#writeOrOwe(entry)) === 'gone') return;
     report({ key: entry.key, action: 'adopted', order, detail: 'Found an order under the stop\'s client order id that its record did not name' });
+  }
+
+  /**
+   * Writes what memory took from the venue; a write the store failed is owed (memory holds the
+   * change already, I4) and rethrown to be reported. A record gone meanwhile retires the stop.
+   */
+  #writeOrOwe(entry: StopEntry): Promise<'written' | 'conflict' | 'gone'> {
+    return this.#options.writes.writeOrOwe(entry, () => this.#options.endings.removedElsewhere(entry, entry.order));
   }
 
   /** A pending claim this registry owns, or whose lease expired: resolved by client order id (I7). */

@@ -63,6 +63,8 @@ export interface RecordEntries {
 /** The store writes recovery makes (the registry's record writer). */
 export interface RecoveryWrites {
   write(entry: StopEntry): Promise<WriteOutcome>;
+  /** Writes; a write the store failed is owed (retried in the background) and the failure rethrown. */
+  writeOrOwe(entry: StopEntry, onGone: () => void): Promise<WriteOutcome>;
   /** Re-reads the stop's record and merges newer state; `gone` when it was removed or replaced. */
   refresh(entry: StopEntry): Promise<'ok' | 'gone'>;
   compensate(key: string, order: StopOrder, reason: 'race-lost' | 'removed'): Promise<void>;

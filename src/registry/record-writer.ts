@@ -73,6 +73,12 @@ export class RecordWriter implements StopPersistence {
           await this.compensate(entry.key, keepMine ? theirs : mine, 'race-lost');
           kept = keepMine ? mine : theirs;
         }
+        if (mine !== null && theirs !== null && theirs.id === mine.id) {
+          // Two snapshots of one order, taken before and after an amend landed (here or there): the
+          // library's amends only tighten, so the tighter one is the newer (an order loosened by hand
+          // meanwhile is found by the next reconciliation).
+          kept = entry.direction * (mine.stopPrice - theirs.stopPrice) >= 0 ? mine : theirs;
+        }
         if (kept === mine) entry.sequence = mySequence;
         entry.useOrder(kept);
       }
@@ -162,15 +168,27 @@ export class RecordWriter implements StopPersistence {
     );
   }
 
-  /** A delete of a finished stop's record failed: it is owed, retried until the store takes it. */
-  oweDelete(key: string, record: StopRecord): void {
+  /**
+   * Writes like {@link write}; when the store fails, the write is owed (see {@link oweWrite}) and
+   * the failure rethrown for the caller to report: memory already holds the change, so the store
+   * must catch up (I4).
+   */
+  async writeOrOwe(entry: StopEntry, onGone: () => void): Promise<WriteOutcome> {
+    try {
+      return await this.write(entry);
+    } catch (error) {
+      this.oweWrite(entry, onGone);
+      throw error;
+    }
+  }
+
+  /**
+   * The clean-up of a finished stop's record failed (its read or its delete): it is owed, and
+   * `attempt` (which reads the record again) is retried until the store takes it.
+   */
+  oweDelete(key: string, attempt: () => Promise<void>): void {
     const { owed, reporter } = this.#options;
-    owed.owe(
-      async () => {
-        await this.deleteRecord(key, record);
-      },
-      (error, tries) => reporter.logger.warn('An owed record delete failed again', { key, tries, message: String(error) }),
-    );
+    owed.owe(attempt, (error, tries) => reporter.logger.warn('An owed record delete failed again', { key, tries, message: String(error) }));
   }
 
   /**

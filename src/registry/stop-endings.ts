@@ -70,11 +70,8 @@ export class StopEndings implements SyncOutcomes {
       (async () => {
         await entry.sync.idle();
         if (closeByMarket) await this.closeByMarket(entry);
-        await writer.write(entry).catch((error: unknown) => {
-          // Other registries and a restart must see the trigger: the write is owed.
-          writer.oweWrite(entry, () => undefined);
-          throw error;
-        });
+        // Other registries and a restart must see the trigger: a failed write is owed.
+        await writer.writeOrOwe(entry, () => undefined);
       })().catch((error: unknown) => {
         const failure =
           error instanceof TrailingStopError ? error : new PlacementError(`Handling the trigger of ${entry.key} failed`, { cause: error, key: entry.key });
@@ -103,16 +100,20 @@ export class StopEndings implements SyncOutcomes {
         // What is left of the position's orders must go: a failed cancel is owed, not dropped.
         const left = entry.order;
         if (left !== null && left.clientOrderId !== filledClientOrderId) await writer.compensate(entry.key, left, 'removed');
-        const record = await store.load(entry.key);
-        if (record !== undefined && isSameStop(entry, record)) {
+        const deleteRecord = async () => {
+          const record = await store.load(entry.key);
+          if (record === undefined || !isSameStop(entry, record)) return;
           if (record.order !== null && record.order.clientOrderId !== filledClientOrderId && record.order.id !== left?.id) {
             await writer.compensate(entry.key, record.order, 'removed');
           }
-          await writer.deleteRecord(entry.key, record).catch((error: unknown) => {
-            writer.oweDelete(entry.key, record);
-            throw error;
-          });
-        }
+          await writer.deleteRecord(entry.key, record);
+        };
+        // Other registries and a restart must not see a live stop whose order filled: a failed
+        // read or delete is owed (each attempt reads the record again).
+        await deleteRecord().catch((error: unknown) => {
+          writer.oweDelete(entry.key, deleteRecord);
+          throw error;
+        });
       })().catch((error: unknown) => {
         const failure = error instanceof TrailingStopError ? error : new PlacementError(`Cleaning up after the fill of ${entry.key} failed`, { cause: error, key: entry.key });
         reporter.error(failure, { operation: 'trigger', key: entry.key });
@@ -221,7 +222,13 @@ export class StopEndings implements SyncOutcomes {
       entry.sync.cancel();
       book.unfollow(entry);
       reporter.counters.failed++;
-      work.track(writer.write(entry).catch(() => undefined));
+      // Other registries and a restart must see the failure: a failed write is owed, and reported.
+      work.track(
+        writer.writeOrOwe(entry, () => undefined).catch((writeError: unknown) => {
+          const failure = writeError instanceof TrailingStopError ? writeError : new StoreError(`Recording the failure of ${entry.key} failed; retrying`, { cause: writeError, key: entry.key });
+          reporter.error(failure, { operation: 'sync', key: entry.key });
+        }),
+      );
       reporter.events.emit('failed', { stop: entry.snapshot(), error });
     }
     reporter.error(error, { operation: 'sync', key: entry.key });

@@ -14,7 +14,7 @@ import {
 } from '../../src/index.js';
 import { Crash, ManualClock, type CrashPoint } from '../support/crash.js';
 import { listen, liveBySymbol, longSpec, orphansOf, useRecoveryWorld } from '../support/fixtures.js';
-import { interceptPlacer } from '../support/intercept.js';
+import { interceptPlacer, interceptStore } from '../support/intercept.js';
 
 const leaseMs = 5_000;
 
@@ -423,6 +423,59 @@ describe('reconcile() and a listing older than a move', () => {
     expect(order!.stopPrice).toBeCloseTo(108.9, 6);
     expect(registry.get('BTCUSDT')!.order!.stopPrice).toBeCloseTo(108.9, 6);
     await registry.close();
+  });
+
+  it("records the order's amended price when another registry amended it while the pass adopted the order", async () => {
+    // bot-2 reads the store, then bot-1 places the first order; bot-2 lists it, then bot-1 amends it.
+    // bot-2 (no change feed) adopts the order it listed; its write meets bot-1's newer record of the
+    // same order and must keep that snapshot, not the one it listed before the amend.
+    const venue = new PaperExchange({ amend: true });
+    const shared = new MemoryStateStore();
+    const gates = { list: false, openStops: false };
+    const held: (() => void)[] = [];
+    const hold = async (gate: keyof typeof gates, answer: unknown) => {
+      if (gates[gate]) await new Promise<void>((resolve) => held.push(resolve));
+      return answer;
+    };
+    const release = () => held.splice(0).forEach((resolve) => resolve());
+    const unwatched = interceptStore(bind(shared), async (operation, _argument, call) => {
+      const answer = await call();
+      return operation === 'list' ? hold('list', answer) : answer;
+    });
+    const slowListing = interceptPlacer(venue, async (operation, _argument, call) => {
+      const answer = await call();
+      return operation === 'openStops' ? hold('openStops', answer) : answer;
+    });
+    const options = { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 }, minUpdateIntervalMs: 0 };
+    const mover = new TrailingStopRegistry({ ...options, owner: 'bot-1', placer: venue, store: shared });
+    const reconciler = new TrailingStopRegistry({ ...options, owner: 'bot-2', placer: slowListing, store: unwatched });
+    const spec = { ...longSpec('ETH'), stopLossPercent: undefined, activationPercent: 1, callbackPercent: 1, minImprovementPercent: 0 };
+    await mover.create(spec);
+    await reconciler.reconcile();
+    expect(reconciler.get('ETH')!.order).toBeNull();
+
+    gates.list = true;
+    const pass = reconciler.reconcile();
+    await until(() => held.length === 1); // the store's listing is taken (no order yet) and held
+    gates.list = false;
+    gates.openStops = true;
+    mover.updatePrice('ETH', 102);
+    await mover.onIdle();
+    release();
+    await until(() => held.length === 1); // the venue's listing is taken (the first order) and held
+    mover.updatePrice('ETH', 105);
+    await mover.onIdle();
+    const [amended] = venue.liveOrders();
+    expect(amended!.stopPrice).toBeCloseTo(103.95, 6);
+    release();
+    await pass;
+    await reconciler.onIdle();
+    await mover.onIdle();
+
+    const record = await shared.load('ETH');
+    expect(venue.liveOrders().map((order) => order.id)).toEqual([record!.order!.id]);
+    expect(record!.order!.stopPrice).toBe(amended!.stopPrice);
+    await Promise.all([mover.close(), reconciler.close()]);
   });
 
   it('moves an order loosened on the venue by hand back to the stop', async () => {

@@ -241,6 +241,30 @@ describe('reliability (issue 10), several registries', () => {
     expect(venue.liveOrders()).toHaveLength(1);
   });
 
+  it("a failed move whose failed-state write the store refuses is written again until memory and store agree", async () => {
+    vi.useFakeTimers();
+    // The first order goes out; the move's placement is refused for good: the stop fails.
+    const venue = new PaperExchange({ fault: (call) => (call.operation === 'placeStop' && call.sequence > 1 ? new ExchangeRejectedError('refused') : undefined) });
+    let failedWrites = 0;
+    const store = failingStore(new MemoryStateStore(), (next) => next.state === 'failed' && failedWrites++ === 0);
+    const registry = new TrailingStopRegistry({ placer: venue, store, ...trailing, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+    const events = recordEvents(registry);
+    const stop = await registry.create(longSpec());
+    registry.updatePrice('BTCUSDT', 110);
+    await vi.advanceTimersByTimeAsync(100);
+    await registry.onIdle();
+    expect(failedWrites).toBe(2); // refused once, then written
+    expect(stop.state).toBe('failed');
+    const record = await store.load('BTCUSDT');
+    expect(record?.state).toBe('failed');
+    expect(record?.version).toBe(stop.version);
+    expect(record?.order?.id).toBe(stop.order?.id);
+    // The refused write is reported too, not only the refused move.
+    const errors = events.filter((event) => event.name === 'error').map((event) => (event.args[0] as { error: Error }).error);
+    expect(errors.some((error) => error instanceof StoreError)).toBe(true);
+    await registry.close();
+  });
+
   it('7: claiming a failed record of another registry cancels its resting order first', async () => {
     const venue = new PaperExchange({ fault: (call) => (call.operation === 'placeStop' && call.sequence > 1 ? new ExchangeRejectedError('refused') : undefined) });
     const store = new MemoryStateStore();

@@ -21,13 +21,8 @@ export const openDefects: readonly OpenDefect[] = [
   // N5c: a creation that waited for another registry's pending claim adopts its stop whatever its
   // own spec says (f758d5f and the N5 fix check a live stop and a flight of the same registry).
   { id: 'N5c', excuse: /^\[create\] / },
-  // N21: a trigger's record write that fails is not retried: memory says triggered, the store waiting.
-  { id: 'N21', excuse: /^\[I4\] \S+ wrote \w+ last but holds triggered v\d+ .*; the store has (waiting|active) v\d+/ },
   // N29: a fill reported while a restarted registry restores is lost: the record stays live.
   { id: 'N29', excuse: /^\[I2\] \w+: the record's order is filled on the venue, the position has no stop/ },
-  // N27: a registry's memory stays one version behind a write of its own that landed although
-  // its answer was an error (the trigger's write on a restarted registry).
-  { id: 'N27', excuse: /^\[I4\] \S+ wrote \w+ last but holds .*\(behind its own newer write\)/ },
   // N30 (not shrunk yet; found at the CI seed on the lead's last commits): with a placement that
   // timed out after taking effect, a lost order and store loads that fail or lag, across three
   // registries, one live order is left whose key has no record at all (its record deleted while
