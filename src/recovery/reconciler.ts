@@ -149,7 +149,8 @@ export class Reconciler {
     const entry = this.#options.book.get(record.key);
     if (entry === undefined || !isSameStop(entry, record) || !entry.live || entry.sync.running) return;
     entry.spentThrough = Math.max(entry.spentThrough, highestSequenceOf(open, entry.clientOrderIdBase));
-    const lookup = needsVenueOrder(false, entry.parameters.mode, entry.order !== null);
+    const looked = entry.order;
+    const lookup = needsVenueOrder(false, entry.parameters.mode, looked !== null);
     // A stop without an order is looked for in the listing only (a look-up per waiting stop and
     // pass would cost the venue's budget); with no listing, by its client order id.
     const venueOrder = !lookup
@@ -157,6 +158,10 @@ export class Reconciler {
       : entry.order === null && canList
         ? open.get(entry.clientOrderId)
         : await this.#lookupOrder(entry, open, canList);
+    // Memory moved on while the venue answered (another registry's write came in through the
+    // change feed, or this registry moved the stop): the answer is about an order the stop no
+    // longer has, and acting on it would take a live order for vanished. The next pass looks again.
+    if (entry.order?.id !== looked?.id || !entry.live || entry.sync.running) return;
     const action = planRecovery(situationOf(entry, false, venueOrder, price));
     switch (action) {
       case 'finalize':
@@ -196,6 +201,14 @@ export class Reconciler {
         // Another registry may have moved the stop since the listing: read the record again first.
         const vanished = entry.order;
         if ((await this.#options.writes.refresh(entry)) === 'gone' || entry.order?.id !== vanished?.id || entry.sync.running) return;
+        // A newer order of the position rests: the vanished one was the old half of another
+        // registry's move whose write has not landed (or never will: a crash). That order is the
+        // stop now; placing the record's older, looser price again would loosen it (I5).
+        const successor = successorOf(open, entry, vanished!);
+        if (successor !== undefined) {
+          await this.#adoptSuccessor(entry, successor, report);
+          return;
+        }
         report({ key: entry.key, action: 'replaced', order: entry.order, detail: 'The stop order vanished from the venue; placing it again' });
         // A fresh client order id: the vanished order's id is spent.
         entry.orderVanished();
@@ -239,6 +252,22 @@ export class Reconciler {
     entry.useOrder({ ...known, stopPrice: order.stopPrice, quantity: order.quantity });
     if (entry.direction * (order.stopPrice - entry.stopPrice) > 0) entry.stopPrice = order.stopPrice;
     await this.#writeOrOwe(entry);
+  }
+
+  /**
+   * The stop's recorded order vanished and a newer one of the same position rests (another
+   * registry's move, its record write not landed yet, or lost in a crash): it becomes the stop's
+   * order, its price the stop (tightening only), and its id spent. The mover's own write, if it
+   * comes, conflicts and merges the same order.
+   */
+  async #adoptSuccessor(entry: StopEntry, order: StopOrder, report: (event: ReconcileEvent) => void): Promise<void> {
+    const sequence = clientOrderIdSequenceOf(order.clientOrderId);
+    entry.sequence = Math.max(entry.sequence, sequence);
+    entry.spentThrough = Math.max(entry.spentThrough, sequence);
+    if (entry.direction * (order.stopPrice - entry.stopPrice) > 0) entry.stopPrice = order.stopPrice;
+    entry.placed(order, order.stopPrice, order.quantity);
+    if ((await this.#options.writes.write(entry)) === 'gone') return;
+    report({ key: entry.key, action: 'adopted', order, detail: "Kept the newer order of a move whose old order had gone; its record did not name it yet" });
   }
 
   /**
@@ -369,6 +398,21 @@ function highestSequenceOf(open: Map<string, StopOrder>, base: string): number {
     highestSequences.set(open, index);
   }
   return index.get(base) ?? 0;
+}
+
+/**
+ * The tightest open order of `entry`'s position on its closing side whose client order id is newer
+ * than `vanished`'s: what a make-before-break move placed before it cancelled `vanished`.
+ */
+function successorOf(open: Map<string, StopOrder>, entry: StopEntry, vanished: StopOrder): StopOrder | undefined {
+  const after = clientOrderIdSequenceOf(vanished.clientOrderId);
+  let successor: StopOrder | undefined;
+  for (const order of open.values()) {
+    if (order.side !== entry.closingSide || order.status === 'cancelled' || order.status === 'filled') continue;
+    if (clientOrderIdBaseOf(order.clientOrderId) !== entry.clientOrderIdBase || !(clientOrderIdSequenceOf(order.clientOrderId) > after)) continue;
+    if (successor === undefined || entry.direction * (order.stopPrice - successor.stopPrice) > 0) successor = order;
+  }
+  return successor;
 }
 
 /** The highest sequence per client order id base, per listing (see {@link highestSequenceOf}). */

@@ -300,6 +300,55 @@ describe('reconcile never gets in the way of work in flight', () => {
     await expectConsistent();
   });
 
+  it.each(['reconcile', 'restore'] as const)(
+    "%s does not place the stop again at its record's looser price while another registry's move is being written",
+    async (pass) => {
+      // bot-3 moves BTC make-before-break: the new, tighter order rests, the old one is cancelled,
+      // and its record write is held: the record still names the cancelled old order.
+      let releaseWrite!: () => void;
+      const writeHeld = new Promise<void>((resolve) => (releaseWrite = resolve));
+      let holding = false;
+      const slowStore = {
+        ...bind(store),
+        compareAndSet: async (next: Parameters<MemoryStateStore['compareAndSet']>[0], expected: number) => {
+          if (next.state === 'active') {
+            holding = true;
+            await writeHeld;
+          }
+          return store.compareAndSet(next, expected);
+        },
+      };
+      const mover = registry({ owner: 'bot-3', store: slowStore });
+      await mover.create(longSpec('BTC'));
+      const [initial] = venue.liveOrders('BTC');
+      mover.updatePrice('BTC', 110);
+      await until(() => holding);
+      const [moved] = venue.liveOrders('BTC');
+      expect(moved!.stopPrice).toBeGreaterThan(initial!.stopPrice);
+      expect((await store.load('BTC'))?.order?.id).toBe(initial!.id);
+
+      // bot-2 recovers meanwhile: the recorded order is gone, the move's order is the stop.
+      const recovering = registry({ owner: 'bot-2' });
+      const placements = venue.calls.placeStop;
+      try {
+        await (pass === 'reconcile' ? recovering.reconcile() : recovering.restore());
+        await recovering.onIdle();
+        expect(venue.calls.placeStop, 'no order placed again at the old price').toBe(placements);
+        expect(venue.liveOrders('BTC').map((order) => order.id)).toEqual([moved!.id]);
+        expect(recovering.get('BTC')?.order?.id).toBe(moved!.id);
+      } finally {
+        // Also when an expectation failed: closing bot-3 waits for its write.
+        releaseWrite();
+      }
+      await mover.onIdle();
+      await recovering.reconcile();
+      await Promise.all([mover.onIdle(), recovering.onIdle()]);
+      expect(venue.liveOrders('BTC').map((order) => order.id)).toEqual([moved!.id]);
+      expect((await store.load('BTC'))?.order?.id).toBe(moved!.id);
+      await expectConsistent();
+    },
+  );
+
   it.each(['reconcile', 'create'] as const)('a claim taken over (by %s) while its slow owner is still working keeps one live order', async (takeOverBy) => {
     // bot-1's placement reaches the venue, but its answer is slower than the lease.
     const link = heldPlacements(venue);

@@ -459,10 +459,12 @@ describe('fault campaign replays: defects the campaign found', () => {
   // the record at seq 1, finds that order cancelled (bot-0's old half) and re-places the stop
   // (seq 3); its write conflicts, merges, and keeps both orders: bot-0's seq 2 stays live with no
   // record (I2). The reconcile should re-read the record before taking an order for vanished.
-  it.fails("N14: a reconcile re-places a stop another registry just moved, and the other's order is orphaned", async () => {
+  // Fixed: the move's write reached bot-1 through the change feed while its look-up of the old
+  // order was out; a reconcile now acts on a look-up only while the stop still has that order.
+  it("N14 (fixed): a reconcile does not re-place a stop another registry just moved, nor orphan the other's order", async () => {
     const failedLookup = placerFault('findStop', 1, { kind: 'unavailable', executed: false });
     const failedWrite = storeFault('compareAndSet', 1, { kind: 'reject', executed: false });
-    await stillBroken(
+    await nowFixed(
       input(world({ slots: [failedLookup, failedWrite] }), [
         { op: 'createMany', slot: 0, items: [{ key: 'BTC', spec: { side: 'short', quantity: 2, stopLossPercent: 2, positionId: null } }] },
         { op: 'create', slot: 0, item: { key: 'ETH', spec: { side: 'long', quantity: 3, stopLossPercent: 2, positionId: null } } },
@@ -529,10 +531,16 @@ describe('fault campaign replays: defects the campaign found', () => {
   // N14's root seen on the venue: bot-0 moves BTC from 98 to 100.38 (the new order is lost on the
   // venue at once, the old half cancelled), while bot-1 reconciles from the record it listed (98,
   // seq 1). bot-1 finds that order cancelled and places the stop again at the listed 98: the
-  // position's stop on the venue goes from 100.38 to 98 (I5).
-  it.fails('N14b: a stale reconcile places the stop again at the price it listed, below the one the venue had', async () => {
+  // position's stop on the venue goes from 100.38 to 98 (I5). A false positive of the venue
+  // monitor: the by-hand cancel took the old order (level 100.38, the new one left) and the lost
+  // order then took the new one, leaving nothing; a cancel that may be by hand and leaves nothing
+  // kept the level instead of forgetting it (as a by-hand cancel that leaves a looser order lowers
+  // it), so a re-placement after every order was gone counted as a loosening. (The real defect of
+  // that family, a reconcile placing the record's price while the move's order rests, is fixed
+  // since: see the reconcile tests.)
+  it('N14b (fixed): a stale reconcile does not place the stop again at the price it listed, below the one the venue had', async () => {
     const lostMove = placerFault('placeStop', 2, { kind: 'lose-order' });
-    await stillBroken(
+    await nowFixed(
       input(world({ slots: [lostMove, quiet] }), [
         { op: 'create', slot: 0, item: longBtc(2, 'p2') },
         settle,
@@ -549,7 +557,7 @@ describe('fault campaign replays: defects the campaign found', () => {
   // 'failed' (order none) although bot-0's stop is fine. bot-0's resize places a new order for 2,
   // its write conflicts, merges the stored 'failed' in and writes it: a working stop ends failed,
   // and resize() rejects with ERR_PLACEMENT_FAILED for a failure bot-0 never reported (I6).
-  // Fixed since 06117f9; the run still meets N14b on the way (excused here).
+  // Fixed since 06117f9.
   it("N17 (fixed): a stale registry's spent-id failure does not mark another registry's working stop failed", async () => {
     await nowFixed(
       input(world({ time: 'race', slots: [{"placer": [{"operation": "placeStop", "call": 2, "fault": {"kind": "lose-order"}}], "store": []} as SlotFaults, quiet] }), [{"op": "create", "slot": 0, "item": {"key": "BTC", "spec": {"side": "long", "quantity": 1, "stopLossPercent": 1, "positionId": "p1"}}}, {"op": "settle"}, {"op": "createMany", "slot": 1, "items": [{"key": "ETH", "spec": {"side": "long", "quantity": 2, "stopLossPercent": 2, "positionId": "p1"}}]}, {"op": "price", "key": "ETH", "percent": -10, "stale": false}, {"op": "create", "slot": 0, "item": {"key": "ETH", "spec": {"side": "short", "quantity": 1, "stopLossPercent": null, "positionId": null}}}, {"op": "reconcile", "slot": 1}, {"op": "price", "key": "BTC", "percent": 1.4, "stale": false}, {"op": "cancelByHand", "key": "BTC"}, {"op": "resize", "slot": 0, "key": "BTC", "quantity": 2}] as CommandData[]),

@@ -162,8 +162,13 @@ export class VenueMonitor {
 
   #observe(operation: string, clientOrderId: string, side: 'buy' | 'sell'): void {
     const tightest = this.#tightestLive(clientOrderId, side);
-    if (tightest === undefined) return; // nothing rests: nothing to compare until the next order
     const episode = `${clientOrderIdBaseOf(clientOrderId)} ${side}`;
+    if (tightest === undefined) {
+      // A cancel that may be someone's hand and left nothing: the level is what is left, none (as
+      // in cancelledByHand); the next order starts a new one.
+      if (operation === 'cancelStop' && this.#byHand()) this.#level.delete(episode);
+      return; // nothing rests: nothing to compare until the next order
+    }
     const level = this.#level.get(episode);
     if (level !== undefined && isLooser(side, tightest, level)) {
       if (operation === 'cancelStop' && this.#byHand()) {
