@@ -92,6 +92,29 @@ describe('reliability (issue 10), after close', () => {
   });
 });
 
+describe('reliability (orphans), while closing', () => {
+  it('orphans-1: a placement that answers late while close() waits is cancelled before close() resolves', async () => {
+    vi.useFakeTimers();
+    // The placement executes at once and answers after 250 ms: after its timeout (100 ms) and its
+    // lookup's (which never answers), while close() waits for the late answer.
+    const { registry, exchange } = makeRegistry(
+      { timeoutMs: 100, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+      { latencyMs: (call) => (call.operation === 'placeStop' ? 250 : 0), fault: (call) => (call.operation === 'findStop' ? 'hang' : undefined) },
+    );
+    const creation = registry.create(longSpec()).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(210);
+    expect(await creation).toBeInstanceOf(Error);
+    let closed = false;
+    void registry.close().then(() => (closed = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(closed).toBe(true);
+    // The order the late answer named is gone: close() waited for its cancel.
+    expect(exchange.liveOrders()).toHaveLength(0);
+  });
+});
+
 describe('reliability (issue 10), several registries', () => {
   it('2: a stop removed by another registry is not returned by create(); remove() removes the stop that holds the key now', async () => {
     const clock = new ManualClock();
