@@ -224,15 +224,20 @@ export class StopEndings implements SyncOutcomes {
     reporter.error(error, { operation: 'sync', key: entry.key });
   }
 
-  /** The record vanished or belongs to another position: forget the stop, cancel `orphan` if any. */
+  /**
+   * The record vanished or belongs to another position: forget the stop, cancel `orphan` if any.
+   * Without one, whoever removed or replaced the record cancelled the order it named; an order
+   * whose write is still owed was never named, so it is cancelled here.
+   */
   removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void {
     const { book, writer, reporter } = this.#options;
+    const left = orphan ?? (writer.owesWrite(entry) ? entry.order : null);
     entry.beginRetiring();
     entry.sync.cancel();
     book.unfollow(entry);
     book.forget(entry);
     entry.close();
-    if (orphan !== null) void writer.compensate(entry.key, orphan, 'removed');
+    if (left !== null) void writer.compensate(entry.key, left, 'removed');
     reporter.counters.removed++;
     reporter.events.emit('removed', { stop: entry.snapshot(), reason: 'removed-elsewhere' });
   }

@@ -115,6 +115,44 @@ describe('reliability (orphans), while closing', () => {
   });
 });
 
+describe('reliability (orphans), several registries', () => {
+  it('orphans-2: a move whose write failed, then removed by another registry (learnt from the change feed), cancels its unrecorded order', async () => {
+    vi.useFakeTimers();
+    const venue = new PaperExchange();
+    const inner = new MemoryStateStore();
+    let failMove = false;
+    // A's store: the move's write fails once; the change feed is the shared store's.
+    const store = {
+      ...interceptStore(inner, (operation, argument, call) => {
+        if (operation === 'compareAndSet' && failMove && (argument as StopRecord).stopPrice! > 100) {
+          failMove = false;
+          return Promise.reject(new StoreError('store down'));
+        }
+        return call();
+      }),
+      watch: inner.watch.bind(inner),
+    };
+    // The owed write waits a minute: the change feed speaks first.
+    const a = new TrailingStopRegistry({ placer: venue, store, owner: 'a', retry: { attempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const b = new TrailingStopRegistry({ placer: venue, store: inner, owner: 'b' });
+    await a.create(longSpec(trailing));
+    failMove = true;
+    a.updatePrice('BTCUSDT', 110);
+    await vi.advanceTimersByTimeAsync(10);
+    // The venue holds the moved order; the record still names the first one.
+    const [moved] = venue.liveOrders();
+    expect(moved!.stopPrice).toBeCloseTo(108.9, 6);
+    expect((await inner.load('BTCUSDT'))!.order!.id).not.toBe(moved!.id);
+    expect(await b.remove('BTCUSDT')).toBe(true);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(a.get('BTCUSDT')).toBeUndefined();
+    // Nobody else knew of the moved order: A cancelled it.
+    expect(venue.liveOrders()).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(120_000);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
 describe('reliability (issue 10), several registries', () => {
   it('2: a stop removed by another registry is not returned by create(); remove() removes the stop that holds the key now', async () => {
     const clock = new ManualClock();
