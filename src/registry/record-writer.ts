@@ -32,8 +32,6 @@ export interface RecordWriterOptions {
 /** See the module comment. */
 export class RecordWriter implements StopPersistence {
   readonly #options: RecordWriterOptions;
-  /** Stops whose write is owed: memory holds state, maybe an order, that no record names yet. */
-  readonly #owing = new Set<StopEntry>();
 
   constructor(options: RecordWriterOptions) {
     this.#options = options;
@@ -53,6 +51,7 @@ export class RecordWriter implements StopPersistence {
         const result = await store.compareAndSet(next, entry.version);
         if (result.updated) {
           entry.version = next.version;
+          entry.recordedOrderId = next.order?.id ?? null;
           entry.owner = owner;
           entry.updatedAt = now;
           entry.confirmedAt = now;
@@ -131,27 +130,13 @@ export class RecordWriter implements StopPersistence {
    */
   oweWrite(entry: StopEntry, onGone: () => void): void {
     const { owed, reporter } = this.#options;
-    this.#owing.add(entry);
     owed.owe(
       async () => {
-        if (entry.state === 'closed') {
-          this.#owing.delete(entry);
-          return;
-        }
-        const outcome = await this.write(entry);
-        this.#owing.delete(entry);
-        if (outcome === 'gone') onGone();
+        if (entry.state === 'closed') return;
+        if ((await this.write(entry)) === 'gone') onGone();
       },
       (error, tries) => reporter.logger.warn('An owed store write failed again', { key: entry.key, tries, message: String(error) }),
     );
-  }
-
-  /**
-   * True while a write of `entry` is owed: the order it holds may be one no record ever named, so
-   * nobody who removes or replaces the record knows to cancel it.
-   */
-  owesWrite(entry: StopEntry): boolean {
-    return this.#owing.has(entry);
   }
 
   /** A delete of a finished stop's record failed: it is owed, retried until the store takes it. */

@@ -151,6 +151,40 @@ describe('reliability (orphans), several registries', () => {
     await vi.advanceTimersByTimeAsync(120_000);
     await Promise.all([a.close(), b.close()]);
   });
+
+  it('orphans-3: a move whose placement answers after the stop was removed elsewhere cancels the new order', async () => {
+    vi.useFakeTimers();
+    let slow = false;
+    const venue = new PaperExchange({ latencyMs: (call) => (slow && call.operation === 'placeStop' ? 500 : 0) });
+    const inner = new MemoryStateStore();
+    // A's store (no change feed): the move's write would fail; the order stream tells A of the removal.
+    const store = interceptStore(inner, (operation, argument, call) => {
+      if (operation === 'compareAndSet' && (argument as StopRecord).stopPrice! > 100) return Promise.reject(new StoreError('store down'));
+      return call();
+    });
+    const a = new TrailingStopRegistry({
+      placer: venue,
+      store,
+      owner: 'a',
+      timeoutMs: 5_000,
+      confirmTriggerMs: 50,
+      retry: { attempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    const b = new TrailingStopRegistry({ placer: venue, store: inner, owner: 'b' });
+    await a.create(longSpec(trailing));
+    slow = true;
+    // The move's placement is on its way (500 ms) when B removes the stop and cancels its order.
+    a.updatePrice('BTCUSDT', 110);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await b.remove('BTCUSDT')).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(a.get('BTCUSDT')).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1_000);
+    // The moved order answered after the removal: no record ever named it, A cancelled it.
+    expect(venue.liveOrders()).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(120_000);
+    await Promise.all([a.close(), b.close()]);
+  });
 });
 
 describe('reliability (issue 10), several registries', () => {
