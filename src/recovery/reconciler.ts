@@ -150,6 +150,7 @@ export class Reconciler {
     if (entry === undefined || !isSameStop(entry, record) || !entry.live || entry.sync.running) return;
     entry.spentThrough = Math.max(entry.spentThrough, highestSequenceOf(open, entry.clientOrderIdBase));
     const lookup = needsVenueOrder(false, entry.parameters.mode, entry.order !== null);
+    const asked = entry.order;
     // A stop without an order is looked for in the listing only (a look-up per waiting stop and
     // pass would cost the venue's budget); with no listing, by its client order id.
     const venueOrder = !lookup
@@ -157,6 +158,9 @@ export class Reconciler {
       : entry.order === null && canList
         ? open.get(entry.clientOrderId)
         : await this.#lookupOrder(entry, open, canList);
+    // Memory moved on while the venue was asked (another registry's move merged in, or a sync
+    // here): the answer is about an order the stop no longer holds. The next pass looks again.
+    if (entry.order?.id !== asked?.id || !entry.live || entry.sync.running) return;
     const action = planRecovery(situationOf(entry, false, venueOrder, price));
     switch (action) {
       case 'finalize':

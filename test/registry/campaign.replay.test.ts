@@ -459,10 +459,11 @@ describe('fault campaign replays: defects the campaign found', () => {
   // the record at seq 1, finds that order cancelled (bot-0's old half) and re-places the stop
   // (seq 3); its write conflicts, merges, and keeps both orders: bot-0's seq 2 stays live with no
   // record (I2). The reconcile should re-read the record before taking an order for vanished.
-  it.fails("N14: a reconcile re-places a stop another registry just moved, and the other's order is orphaned", async () => {
+  // Fixed: a reconcile whose stop took another order while the venue was asked does nothing.
+  it("N14 (fixed): a reconcile re-places a stop another registry just moved, and the other's order is orphaned", async () => {
     const failedLookup = placerFault('findStop', 1, { kind: 'unavailable', executed: false });
     const failedWrite = storeFault('compareAndSet', 1, { kind: 'reject', executed: false });
-    await stillBroken(
+    await nowFixed(
       input(world({ slots: [failedLookup, failedWrite] }), [
         { op: 'createMany', slot: 0, items: [{ key: 'BTC', spec: { side: 'short', quantity: 2, stopLossPercent: 2, positionId: null } }] },
         { op: 'create', slot: 0, item: { key: 'ETH', spec: { side: 'long', quantity: 3, stopLossPercent: 2, positionId: null } } },
