@@ -271,6 +271,8 @@ export class StopSynchronizer implements VenueSync {
     this.#spentInARow = 0;
     entry.sequence = sequence;
     entry.placed(next, target, quantity, clock.now());
+    // Removed elsewhere while the venue call ran: nothing to write; the removal cancels `next`.
+    if (entry.state === 'closed') return false;
     const outcome = await this.#write();
     if (outcome === 'failed') return false;
     if (outcome === 'gone') {

@@ -137,18 +137,24 @@ export class UnknownOutcomePlacement {
   /**
    * Late answers: the adopted order stays; anything else that shows up is cancelled. `onIdle()`
    * counts a late answer for at most one more timeout: a call that never answers is abandoned,
-   * never awaited forever. If it answers later, its order is still cancelled while the registry
-   * is open; after `close()` no call goes out (close() promises that), the order is reported left
-   * and the next registry's orphan sweep cancels it (it carries this registry's client id).
+   * never awaited forever. An answer within that timeout is still counted, so its cancel runs
+   * before `onIdle()` (and `close()`) resolve, also while the registry closes. An answer after it
+   * is cancelled while the registry is open; once closed no call goes out (close() may have
+   * resolved, and it promises that), the order is reported left and the next registry's orphan
+   * sweep cancels it (it carries this registry's client id).
    */
   #settleLate(late: Promise<StopOrder>[], adopted: StopOrder | undefined, key: string): void {
     const { gateway, clock, timeoutMs } = this.#options;
     for (const pending of late) {
+      let timer: unknown;
+      let abandonedAlready = false;
       const cleanup = pending.then(
         async (order) => {
+          // The answer is in: its cleanup is counted until it ends, not only until the timeout.
+          clock.clearTimeout(timer);
           if (adopted !== undefined && order.id === adopted.id) return;
           if (order.status === 'filled' || order.status === 'cancelled') return;
-          if (this.#options.closed()) {
+          if (abandonedAlready && this.#options.closed()) {
             this.#options.onLateOrderLeft(order, key);
             return;
           }
@@ -157,9 +163,11 @@ export class UnknownOutcomePlacement {
         },
         () => {},
       );
-      let timer: unknown;
       const abandoned = new Promise<void>((resolve) => {
-        timer = clock.setTimeout(resolve, timeoutMs);
+        timer = clock.setTimeout(() => {
+          abandonedAlready = true;
+          resolve();
+        }, timeoutMs);
         unref(timer);
       });
       this.#options.track(Promise.race([cleanup.catch(() => {}), abandoned]).finally(() => clock.clearTimeout(timer)));

@@ -195,6 +195,7 @@ export class CreationProtocol {
       }
       if (!result.updated) return await this.#lostRace(entry, order, result.current);
       entry.version = next.version;
+      entry.recordedOrderId = next.order?.id ?? null;
       entry.updatedAt = now;
       entry.confirmedAt = now;
       book.publish(entry);
@@ -333,6 +334,7 @@ export class CreationProtocol {
       const result = await store.compareAndSet(next, entry.version);
       if (result.updated) {
         entry.version = next.version;
+        entry.recordedOrderId = next.order?.id ?? null;
         book.keep(entry);
       }
     } catch (storeError) {

@@ -54,6 +54,7 @@ export class RecordWriter implements StopPersistence {
         const result = await store.compareAndSet(next, entry.version);
         if (result.updated) {
           entry.version = next.version;
+          entry.recordedOrderId = next.order?.id ?? null;
           entry.owner = owner;
           entry.updatedAt = now;
           entry.confirmedAt = now;

@@ -234,22 +234,38 @@ export class StopEndings implements SyncOutcomes {
     reporter.error(error, { operation: 'sync', key: entry.key });
   }
 
-  /** The record vanished or belongs to another position: forget the stop, cancel `orphan` if any. */
+  /**
+   * The record vanished or belongs to another position: forget the stop, cancel `orphan` if any.
+   * Whoever removed or replaced the record cancelled the order it named; an order of this stop no
+   * record named (its write failed or is in flight, or a placement answers after this) is
+   * cancelled here, once the sync is idle.
+   */
   removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void {
-    const { book, writer, reporter } = this.#options;
+    const { book, writer, reporter, work } = this.#options;
     if (entry.state === 'closed') {
       // Removed already, while an operation was under way: only the order it placed must go.
       if (orphan !== null) void writer.compensate(entry.key, orphan, 'removed');
       return;
     }
+    // A triggered stop's order filled, or its trigger handling cancels it.
+    const triggered = entry.state === 'triggered';
     entry.beginRetiring();
     entry.sync.cancel();
     book.unfollow(entry);
     book.forget(entry);
     entry.close();
     if (orphan !== null) void writer.compensate(entry.key, orphan, 'removed');
+    if (!triggered) work.track(this.#cancelUnrecorded(entry, orphan));
     reporter.counters.removed++;
     reporter.events.emit('removed', { stop: entry.snapshot(), reason: 'removed-elsewhere' });
+  }
+
+  /** After a removal elsewhere: cancels the stop's order if no record named it (and `handled` is another). */
+  async #cancelUnrecorded(entry: StopEntry, handled: StopOrder | null): Promise<void> {
+    await entry.sync.idle();
+    const order = entry.order;
+    if (order === null || order.id === entry.recordedOrderId || order.id === handled?.id) return;
+    await this.#options.writer.compensate(entry.key, order, 'removed');
   }
 
   /** Removes the stop for `key` here: waits for a creation in flight, then retires it (or its stored record). */

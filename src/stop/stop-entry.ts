@@ -109,6 +109,12 @@ export class StopEntry implements PolicyState {
    */
   spentThrough = 0;
   version = 0;
+  /**
+   * Id of the order the store's record names, as far as this registry knows (it wrote or read that
+   * record); `null` for none. An order of this stop under another id was never recorded: whoever
+   * removes or replaces the record cannot know to cancel it.
+   */
+  recordedOrderId: string | null = null;
   owner: string;
   updatedAt: number;
   /** Stop price and quantity the venue was last told (NaN: unknown, forces a sync). */

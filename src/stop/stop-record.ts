@@ -66,6 +66,7 @@ export function entryFromRecord(record: StopRecord, sync: (entry: StopEntry) => 
   entry.version = record.version;
   entry.updatedAt = record.updatedAt;
   entry.useOrder(record.order);
+  entry.recordedOrderId = record.order?.id ?? null;
   return entry;
 }
 
@@ -82,6 +83,7 @@ export function mergeRecord(entry: StopEntry, record: StopRecord): void {
   entry.activated ||= record.activated;
   entry.takeStoredState(record.state);
   entry.takeStoredOrder(record.order);
+  entry.recordedOrderId = record.order?.id ?? null;
   entry.tierIndex = Math.max(entry.tierIndex, record.tierIndex);
   if (entry.bestPrice !== entry.bestPrice || entry.direction * (record.bestPrice - entry.bestPrice) > 0) {
     entry.bestPrice = record.bestPrice;

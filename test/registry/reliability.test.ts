@@ -147,6 +147,101 @@ describe('reliability (issue 10), after close', () => {
   });
 });
 
+describe('reliability (orphans), while closing', () => {
+  it('orphans-1: a placement that answers late while close() waits is cancelled before close() resolves', async () => {
+    vi.useFakeTimers();
+    // The placement executes at once and answers after 250 ms: after its timeout (100 ms) and its
+    // lookup's (which never answers), while close() waits for the late answer.
+    const { registry, exchange } = makeRegistry(
+      { timeoutMs: 100, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+      { latencyMs: (call) => (call.operation === 'placeStop' ? 250 : 0), fault: (call) => (call.operation === 'findStop' ? 'hang' : undefined) },
+    );
+    const creation = registry.create(longSpec()).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(210);
+    expect(await creation).toBeInstanceOf(Error);
+    let closed = false;
+    void registry.close().then(() => (closed = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(closed).toBe(true);
+    // The order the late answer named is gone: close() waited for its cancel.
+    expect(exchange.liveOrders()).toHaveLength(0);
+  });
+});
+
+describe('reliability (orphans), several registries', () => {
+  it('orphans-2: a move whose write failed, then removed by another registry (learnt from the change feed), cancels its unrecorded order', async () => {
+    vi.useFakeTimers();
+    const venue = new PaperExchange();
+    const inner = new MemoryStateStore();
+    let failMove = false;
+    // A's store: the move's write fails once; the change feed is the shared store's.
+    const store = {
+      ...interceptStore(inner, (operation, argument, call) => {
+        if (operation === 'compareAndSet' && failMove && (argument as StopRecord).stopPrice! > 100) {
+          failMove = false;
+          return Promise.reject(new StoreError('store down'));
+        }
+        return call();
+      }),
+      watch: inner.watch.bind(inner),
+    };
+    // The owed write waits a minute: the change feed speaks first.
+    const a = new TrailingStopRegistry({ placer: venue, store, owner: 'a', retry: { attempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const b = new TrailingStopRegistry({ placer: venue, store: inner, owner: 'b' });
+    await a.create(longSpec(trailing));
+    failMove = true;
+    a.updatePrice('BTCUSDT', 110);
+    await vi.advanceTimersByTimeAsync(10);
+    // The venue holds the moved order; the record still names the first one.
+    const [moved] = venue.liveOrders();
+    expect(moved!.stopPrice).toBeCloseTo(108.9, 6);
+    expect((await inner.load('BTCUSDT'))!.order!.id).not.toBe(moved!.id);
+    expect(await b.remove('BTCUSDT')).toBe(true);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(a.get('BTCUSDT')).toBeUndefined();
+    // Nobody else knew of the moved order: A cancelled it.
+    expect(venue.liveOrders()).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(120_000);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('orphans-3: a move whose placement answers after the stop was removed elsewhere cancels the new order', async () => {
+    vi.useFakeTimers();
+    let slow = false;
+    const venue = new PaperExchange({ latencyMs: (call) => (slow && call.operation === 'placeStop' ? 500 : 0) });
+    const inner = new MemoryStateStore();
+    // A's store (no change feed): the move's write would fail; the order stream tells A of the removal.
+    const store = interceptStore(inner, (operation, argument, call) => {
+      if (operation === 'compareAndSet' && (argument as StopRecord).stopPrice! > 100) return Promise.reject(new StoreError('store down'));
+      return call();
+    });
+    const a = new TrailingStopRegistry({
+      placer: venue,
+      store,
+      owner: 'a',
+      timeoutMs: 5_000,
+      confirmTriggerMs: 50,
+      retry: { attempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    const b = new TrailingStopRegistry({ placer: venue, store: inner, owner: 'b' });
+    await a.create(longSpec(trailing));
+    slow = true;
+    // The move's placement is on its way (500 ms) when B removes the stop and cancels its order.
+    a.updatePrice('BTCUSDT', 110);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await b.remove('BTCUSDT')).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(a.get('BTCUSDT')).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1_000);
+    // The moved order answered after the removal: no record ever named it, A cancelled it.
+    expect(venue.liveOrders()).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(120_000);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
 describe('reliability (issue 10), several registries', () => {
   it('2: a stop removed by another registry is not returned by create(); remove() removes the stop that holds the key now', async () => {
     const clock = new ManualClock();
