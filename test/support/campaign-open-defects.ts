@@ -18,9 +18,6 @@ export const openDefects: readonly OpenDefect[] = [
   // N14: a reconcile re-places a stop another registry just moved; the other's order is orphaned.
   // (N14b: the stale re-placement goes out below the stop the position had on the venue.)
   { id: 'N14, N14b', excuse: /that no record holds, older orders of the record's position;|^\[I5 venue\] after placeStop of/ },
-  // N5c: a creation that waited for another registry's pending claim adopts its stop whatever its
-  // own spec says (f758d5f and the N5 fix check a live stop and a flight of the same registry).
-  { id: 'N5c', excuse: /^\[create\] / },
   // N21: a trigger's record write that fails is not retried: memory says triggered, the store waiting.
   { id: 'N21', excuse: /^\[I4\] \S+ wrote \w+ last but holds triggered v\d+ .*; the store has (waiting|active) v\d+/ },
   // N29: a fill reported while a restarted registry restores is lost: the record stays live.
