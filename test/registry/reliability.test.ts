@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  ClientOrderIdUsedError,
   ExchangeRejectedError,
   MemoryStateStore,
   WouldTriggerError,
@@ -401,6 +402,49 @@ describe('resize() of a stop without an order whose write fails (claims)', () =>
     const record = await store.load('BTCUSDT');
     expect(record?.quantity).toBe(2);
     expect(record?.version).toBe(stop.version);
+    await registry.close();
+  });
+});
+
+describe('a move whose client order id was spent, when the store cannot be read (claims)', () => {
+  it('reports the read failure instead of rejecting unhandled, and the sync goes on', async () => {
+    const venue = new PaperExchange();
+    let spend = false;
+    let refuseLoad = false;
+    const placer = interceptPlacer(venue, (operation, _argument, call) => {
+      if (operation === 'placeStop' && spend) {
+        spend = false;
+        refuseLoad = true;
+        return Promise.reject(new ClientOrderIdUsedError('tsr-spent'));
+      }
+      return call();
+    }) as PaperExchange;
+    const store = interceptStore(new MemoryStateStore(), (operation, _argument, call) => {
+      if (operation === 'load' && refuseLoad) {
+        refuseLoad = false;
+        return Promise.reject(new StoreError('store down'));
+      }
+      return call();
+    }) as MemoryStateStore;
+    const registry = new TrailingStopRegistry({ placer, store, ...trailing, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const errors: { error: Error; operation: string }[] = [];
+    registry.on('error', ({ error, operation }) => errors.push({ error, operation }));
+    const stop = await registry.create(longSpec());
+    const first = stop.order;
+    const rejections = await unhandledRejectionsOf(async () => {
+      spend = true;
+      registry.updatePrice('BTCUSDT', 110);
+      await registry.onIdle();
+    });
+    expect(rejections).toEqual([]);
+    expect(errors.some(({ error, operation }) => error instanceof StoreError && operation === 'sync')).toBe(true);
+    // The sync goes on after the reported failure: the move goes out under the next id.
+    expect(stop.state).toBe('active');
+    expect(stop.order?.id).not.toBe(first?.id);
+    expect(stop.order?.stopPrice).toBe(108.9);
+    expect(venue.liveOrders().map((order) => order.id)).toEqual([stop.order?.id]);
+    await registry.onIdle();
+    expect((await store.load('BTCUSDT'))?.order?.id).toBe(stop.order?.id);
     await registry.close();
   });
 });
