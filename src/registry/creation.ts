@@ -12,6 +12,7 @@ import type { StateStore, StopRecord } from '../ports/state-store.js';
 import type { Clock } from '../ports/clock.js';
 import {
   ClaimBusyError,
+  ClientOrderIdUsedError,
   ClosedError,
   PlacementError,
   RemovedError,
@@ -188,11 +189,28 @@ export class CreationProtocol {
     entry.version = claim.record.version;
     book.markCreating(entry.clientOrderIdBase);
     let order: StopOrder | null;
-    try {
-      order = await entry.sync.placeInitial(claim.takeover);
-    } catch (error) {
-      book.unmarkCreating(entry.clientOrderIdBase);
-      return await this.#failed(entry, error);
+    for (let spent = 0; ; spent++) {
+      try {
+        order = await entry.sync.placeInitial(claim.takeover);
+        break;
+      } catch (error) {
+        // The same position's id was spent by an order that finished before this stop (a record
+        // removed since, so nothing here knew): the claim moves on to the next id, then places.
+        if (error instanceof ClientOrderIdUsedError && !claim.takeover && spent < 5) {
+          let moved;
+          try {
+            moved = await this.#claimNextSequence(entry);
+          } catch (storeError) {
+            book.unmarkCreating(entry.clientOrderIdBase);
+            return await this.#failed(entry, storeError);
+          }
+          if (moved.updated) continue;
+          book.unmarkCreating(entry.clientOrderIdBase);
+          return await this.#lostRace(entry, null, moved.current);
+        }
+        book.unmarkCreating(entry.clientOrderIdBase);
+        return await this.#failed(entry, error);
+      }
     }
     book.unmarkCreating(entry.clientOrderIdBase);
     // Double-check: pending -> waiting/active, only if nobody changed the claim meanwhile.
@@ -215,6 +233,21 @@ export class CreationProtocol {
     reporter.stop('created', entry);
     this.#options.placed?.(entry);
     return entry;
+  }
+
+  /**
+   * Moves this registry's claim to the next client order id (compare-and-set, lease renewed), so
+   * the claim always names the id being placed. Not updated when the claim changed meanwhile.
+   */
+  async #claimNextSequence(entry: StopEntry): Promise<{ readonly updated: true } | { readonly updated: false; readonly current: StopRecord | undefined }> {
+    const { store, clock, owner, leaseMs } = this.#options;
+    entry.sequence = entry.nextSequence;
+    const now = clock.now();
+    const next = recordOf(entry, entry.version + 1, owner, now, { state: 'pending', leaseExpiresAt: now + leaseMs });
+    const result = await store.compareAndSet(next, entry.version);
+    if (!result.updated) return { updated: false, current: result.current };
+    entry.version = next.version;
+    return { updated: true };
   }
 
   /** True when this registry confirmed `entry` with the store within `revalidateAfterMs`. */

@@ -448,3 +448,26 @@ describe('a move whose client order id was spent, when the store cannot be read 
     await registry.close();
   });
 });
+
+describe('re-creating a position whose first client order id a finished order spent (claims)', () => {
+  it('a registry that never knew the spent id moves its claim to the next id and places there, instead of failing', async () => {
+    const venue = new PaperExchange();
+    const store = new MemoryStateStore();
+    const first = new TrailingStopRegistry({ placer: venue, store, owner: 'first' });
+    const spent = await first.create(longSpec({ positionId: 'p1' }));
+    const spentId = spent.order?.clientOrderId;
+    expect(await first.remove('BTCUSDT')).toBe(true);
+    await first.close();
+    // A registry with no memory of p1: its sequence 1 is taken by the cancelled order.
+    const registry = new TrailingStopRegistry({ placer: venue, store, owner: 'second' });
+    const stop = await registry.create(longSpec({ positionId: 'p1' }));
+    expect(stop.state).toBe('waiting');
+    expect(stop.order?.clientOrderId).not.toBe(spentId);
+    expect(venue.liveOrders().map((order) => order.id)).toEqual([stop.order?.id]);
+    const record = await store.load('BTCUSDT');
+    expect(record?.state).toBe('waiting');
+    expect(record?.order?.id).toBe(stop.order?.id);
+    expect(record?.clientOrderId).toBe(stop.order?.clientOrderId);
+    await registry.close();
+  });
+});
