@@ -249,7 +249,16 @@ export class StopSynchronizer implements VenueSync {
       if (error instanceof ClientOrderIdUsedError && this.#spentInARow < 5) {
         // Another registry moved this stop meanwhile and spent that id: catch up, then skip past it.
         this.#spentInARow++;
-        if ((await this.#context.persistence.refresh(entry)) === 'gone') {
+        let refreshed: 'ok' | 'gone';
+        try {
+          refreshed = await this.#context.persistence.refresh(entry);
+        } catch (readError) {
+          // The store cannot say now: reported, and the owed write merges the newer record when
+          // it conflicts with it; the next request moves the stop again (the old order stays).
+          outcomes.storeFailed(entry, readError);
+          return false;
+        }
+        if (refreshed === 'gone') {
           outcomes.removedElsewhere(entry, null);
           return false;
         }

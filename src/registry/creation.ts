@@ -12,6 +12,7 @@ import type { StateStore, StopRecord } from '../ports/state-store.js';
 import type { Clock } from '../ports/clock.js';
 import {
   ClaimBusyError,
+  ClientOrderIdUsedError,
   ClosedError,
   PlacementError,
   RemovedError,
@@ -141,7 +142,7 @@ export class CreationProtocol {
   }
 
   async #run(input: ValidatedSpec): Promise<StopEntry> {
-    const { book, store, clock, owner, factory, endings, reporter, work } = this.#options;
+    const { book, factory, endings, work } = this.#options;
     return work.run(async () => {
       const key = input.key;
       const previous = book.get(key);
@@ -171,39 +172,83 @@ export class CreationProtocol {
         if (fields.length > 0) throw new StopConflictError(key, fields);
         return this.adopt(claim.record);
       }
-      if (claim.takeover) entry = factory.fromRecord(claim.record);
-      entry.version = claim.record.version;
-      book.markCreating(entry.clientOrderIdBase);
-      let order: StopOrder | null;
+      if (!claim.takeover) return await this.#work(entry, claim);
+      // A claim taken over is another creation's position (its owner crashed or gave up): it is
+      // resolved as claimed, so that position is protected, but it serves this caller only when it
+      // is the position asked for.
+      const fields = differingPositionFields(positionOfRecord(claim.record), positionOf(input));
+      const resolved = await this.#work(factory.fromRecord(claim.record), claim);
+      if (fields.length > 0) throw new StopConflictError(key, fields);
+      return resolved;
+    });
+  }
+
+  /** Steps 3-5 for a claim this registry holds: place the first order, double-check, publish. */
+  async #work(entry: StopEntry, claim: Extract<Claim, { kind: 'claimed' }>): Promise<StopEntry> {
+    const { book, store, clock, owner, reporter } = this.#options;
+    entry.version = claim.record.version;
+    book.markCreating(entry.clientOrderIdBase);
+    let order: StopOrder | null;
+    for (let spent = 0; ; spent++) {
       try {
         order = await entry.sync.placeInitial(claim.takeover);
+        break;
       } catch (error) {
+        // The same position's id was spent by an order that finished before this stop (a record
+        // removed since, so nothing here knew): the claim moves on to the next id, then places.
+        if (error instanceof ClientOrderIdUsedError && !claim.takeover && spent < 5) {
+          let moved;
+          try {
+            moved = await this.#claimNextSequence(entry);
+          } catch (storeError) {
+            book.unmarkCreating(entry.clientOrderIdBase);
+            return await this.#failed(entry, storeError);
+          }
+          if (moved.updated) continue;
+          book.unmarkCreating(entry.clientOrderIdBase);
+          return await this.#lostRace(entry, null, moved.current);
+        }
         book.unmarkCreating(entry.clientOrderIdBase);
         return await this.#failed(entry, error);
       }
-      book.unmarkCreating(entry.clientOrderIdBase);
-      // Double-check: pending -> waiting/active, only if nobody changed the claim meanwhile.
-      if (order !== null) entry.placed(order, entry.stopPrice, entry.quantity, clock.now());
-      entry.settle();
-      const now = clock.now();
-      const next = recordOf(entry, entry.version + 1, owner, now);
-      let result;
-      try {
-        result = await store.compareAndSet(next, entry.version);
-      } catch (error) {
-        return this.#doubleCheckFailed(entry, error);
-      }
-      if (!result.updated) return await this.#lostRace(entry, order, result.current);
-      entry.version = next.version;
-      entry.recordedOrderId = next.order?.id ?? null;
-      entry.updatedAt = now;
-      entry.confirmedAt = now;
-      book.publish(entry);
-      reporter.counters.created++;
-      reporter.stop('created', entry);
-      this.#options.placed?.(entry);
-      return entry;
-    });
+    }
+    book.unmarkCreating(entry.clientOrderIdBase);
+    // Double-check: pending -> waiting/active, only if nobody changed the claim meanwhile.
+    if (order !== null) entry.placed(order, entry.stopPrice, entry.quantity, clock.now());
+    entry.settle();
+    const now = clock.now();
+    const next = recordOf(entry, entry.version + 1, owner, now);
+    let result;
+    try {
+      result = await store.compareAndSet(next, entry.version);
+    } catch (error) {
+      return this.#doubleCheckFailed(entry, error);
+    }
+    if (!result.updated) return await this.#lostRace(entry, order, result.current);
+    entry.version = next.version;
+    entry.recordedOrderId = next.order?.id ?? null;
+    entry.updatedAt = now;
+    entry.confirmedAt = now;
+    book.publish(entry);
+    reporter.counters.created++;
+    reporter.stop('created', entry);
+    this.#options.placed?.(entry);
+    return entry;
+  }
+
+  /**
+   * Moves this registry's claim to the next client order id (compare-and-set, lease renewed), so
+   * the claim always names the id being placed. Not updated when the claim changed meanwhile.
+   */
+  async #claimNextSequence(entry: StopEntry): Promise<{ readonly updated: true } | { readonly updated: false; readonly current: StopRecord | undefined }> {
+    const { store, clock, owner, leaseMs } = this.#options;
+    entry.sequence = entry.nextSequence;
+    const now = clock.now();
+    const next = recordOf(entry, entry.version + 1, owner, now, { state: 'pending', leaseExpiresAt: now + leaseMs });
+    const result = await store.compareAndSet(next, entry.version);
+    if (!result.updated) return { updated: false, current: result.current };
+    entry.version = next.version;
+    return { updated: true };
   }
 
   /** True when this registry confirmed `entry` with the store within `revalidateAfterMs`. */

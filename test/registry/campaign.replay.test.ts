@@ -675,11 +675,12 @@ describe('fault campaign replays: defects the campaign found', () => {
 
   // bot-0 starts creating ETH (a long of 1, no initial stop) and dies at once, its claim pending.
   // bot-1 asks for a long of 3, waits for that claim, takes it over once its lease lapses and
-  // resolves with the claimed stop: quantity 1. The contradiction check of the N5 fix covers a
-  // live stop and a flight of the same registry, not a claim found pending in the store.
-  it.fails("N5c: a creation that waits for another registry's claim adopts it whatever its own spec says", async () => {
+  // resolved with the claimed stop: quantity 1 (the contradiction check of the N5 fix covered a
+  // live stop and a flight of the same registry, not a claim found pending in the store). Now it
+  // resolves the claim as claimed (bot-0's position is protected) and rejects: StopConflictError.
+  it("N5c (fixed): a creation that takes over another registry's claim resolves it, and rejects when its own spec differs", async () => {
     const refusedCancel = placerFault('cancelStop', 2, { kind: 'reject' });
-    await stillBroken(
+    await nowFixed(
       input(world({ slots: [refusedCancel, quiet] }), [
         { op: 'create', slot: 0, item: { key: 'ETH', spec: { side: 'long', quantity: 1, stopLossPercent: null, positionId: null } } },
         { op: 'crash', slot: 0, afterCalls: 0, when: 'before' },
@@ -688,7 +689,7 @@ describe('fault campaign replays: defects the campaign found', () => {
       ]),
       /^\[create\] bot-1#1 .* asked for long 3 at 100 and resolved with a waiting stop of quantity 1/,
       'fifo',
-      'N5c',
+      openDefectExcuse,
     );
   });
 

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  ClientOrderIdUsedError,
   ExchangeRejectedError,
   MemoryStateStore,
   WouldTriggerError,
@@ -604,6 +605,72 @@ describe('resize() of a stop without an order whose write fails (claims)', () =>
     const record = await store.load('BTCUSDT');
     expect(record?.quantity).toBe(2);
     expect(record?.version).toBe(stop.version);
+    await registry.close();
+  });
+});
+
+describe('a move whose client order id was spent, when the store cannot be read (claims)', () => {
+  it('reports the read failure instead of rejecting unhandled, and the sync goes on', async () => {
+    const venue = new PaperExchange();
+    let spend = false;
+    let refuseLoad = false;
+    const placer = interceptPlacer(venue, (operation, _argument, call) => {
+      if (operation === 'placeStop' && spend) {
+        spend = false;
+        refuseLoad = true;
+        return Promise.reject(new ClientOrderIdUsedError('tsr-spent'));
+      }
+      return call();
+    }) as PaperExchange;
+    const store = interceptStore(new MemoryStateStore(), (operation, _argument, call) => {
+      if (operation === 'load' && refuseLoad) {
+        refuseLoad = false;
+        return Promise.reject(new StoreError('store down'));
+      }
+      return call();
+    }) as MemoryStateStore;
+    const registry = new TrailingStopRegistry({ placer, store, ...trailing, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const errors: { error: Error; operation: string }[] = [];
+    registry.on('error', ({ error, operation }) => errors.push({ error, operation }));
+    const stop = await registry.create(longSpec());
+    const first = stop.order;
+    const rejections = await unhandledRejectionsOf(async () => {
+      spend = true;
+      registry.updatePrice('BTCUSDT', 110);
+      await registry.onIdle();
+    });
+    expect(rejections).toEqual([]);
+    expect(errors.some(({ error, operation }) => error instanceof StoreError && operation === 'sync')).toBe(true);
+    // The sync goes on after the reported failure: the move goes out under the next id.
+    expect(stop.state).toBe('active');
+    expect(stop.order?.id).not.toBe(first?.id);
+    expect(stop.order?.stopPrice).toBe(108.9);
+    expect(venue.liveOrders().map((order) => order.id)).toEqual([stop.order?.id]);
+    await registry.onIdle();
+    expect((await store.load('BTCUSDT'))?.order?.id).toBe(stop.order?.id);
+    await registry.close();
+  });
+});
+
+describe('re-creating a position whose first client order id a finished order spent (claims)', () => {
+  it('a registry that never knew the spent id moves its claim to the next id and places there, instead of failing', async () => {
+    const venue = new PaperExchange();
+    const store = new MemoryStateStore();
+    const first = new TrailingStopRegistry({ placer: venue, store, owner: 'first' });
+    const spent = await first.create(longSpec({ positionId: 'p1' }));
+    const spentId = spent.order?.clientOrderId;
+    expect(await first.remove('BTCUSDT')).toBe(true);
+    await first.close();
+    // A registry with no memory of p1: its sequence 1 is taken by the cancelled order.
+    const registry = new TrailingStopRegistry({ placer: venue, store, owner: 'second' });
+    const stop = await registry.create(longSpec({ positionId: 'p1' }));
+    expect(stop.state).toBe('waiting');
+    expect(stop.order?.clientOrderId).not.toBe(spentId);
+    expect(venue.liveOrders().map((order) => order.id)).toEqual([stop.order?.id]);
+    const record = await store.load('BTCUSDT');
+    expect(record?.state).toBe('waiting');
+    expect(record?.order?.id).toBe(stop.order?.id);
+    expect(record?.clientOrderId).toBe(stop.order?.clientOrderId);
     await registry.close();
   });
 });

@@ -15,9 +15,6 @@ export interface OpenDefect {
 export const openDefects: readonly OpenDefect[] = [
   // N9: the stream's cancel of a just-placed order is dropped before the placement answered.
   { id: 'N9', excuse: /^\[I2\] \w+: the record's order is cancelled on the venue, the position has no stop/ },
-  // N5c: a creation that waited for another registry's pending claim adopts its stop whatever its
-  // own spec says (f758d5f and the N5 fix check a live stop and a flight of the same registry).
-  { id: 'N5c', excuse: /^\[create\] / },
   // N29: a fill reported while a restarted registry restores is lost: the record stays live.
   { id: 'N29', excuse: /^\[I2\] \w+: the record's order is filled on the venue, the position has no stop/ },
   // N30 (not shrunk yet; found at the CI seed on the lead's last commits): with a placement that
