@@ -200,7 +200,9 @@ export class Reconciler {
       case 'replace': {
         // Another registry may have moved the stop since the listing: read the record again first.
         const vanished = entry.order;
-        if ((await this.#options.writes.refresh(entry)) === 'gone' || entry.order?.id !== vanished?.id || entry.sync.running) return;
+        const refreshed = await this.#options.writes.refresh(entry);
+        // Gone, moved by another registry, moving here, or ended (a trigger) meanwhile: nothing to place.
+        if (refreshed === 'gone' || entry.order?.id !== vanished?.id || entry.sync.running || !entry.live) return;
         // A newer order of the position rests: the vanished one was the old half of another
         // registry's move whose write has not landed (or never will: a crash). That order is the
         // stop now; placing the record's older, looser price again would loosen it (I5).
@@ -246,7 +248,7 @@ export class Reconciler {
       const fresh = await gateway.findStop(entry.symbol, known.clientOrderId, entry.key);
       // Memory moved on meanwhile, or the order is gone: the next pass looks again.
       if (fresh === undefined || fresh.status === 'filled' || fresh.status === 'cancelled') return;
-      if (entry.order !== known || entry.sync.running || fresh.stopPrice === known.stopPrice) return;
+      if (entry.order !== known || entry.sync.running || !entry.live || fresh.stopPrice === known.stopPrice) return;
       order = fresh;
     }
     entry.useOrder({ ...known, stopPrice: order.stopPrice, quantity: order.quantity });
