@@ -470,6 +470,40 @@ describe('reconcile passes that overlap', () => {
   });
 });
 
+describe('reconcile() and a listing older than a creation', () => {
+  it('does not put back the ended stop a listing still shows after a new position took the key', async () => {
+    let holdLists = false;
+    const held: (() => void)[] = [];
+    const slowLists = interceptStore(bind(store), async (operation, _argument, call) => {
+      const answer = await call();
+      if (operation === 'list' && holdLists) await new Promise<void>((resolve) => held.push(resolve));
+      return answer;
+    });
+    const bot = registry({ store: slowLists });
+    await bot.create(longSpec('BTC', { positionId: 'p1' }));
+    const [order] = venue.liveOrders('BTC');
+    await venue.cancelStop(order!, { signal: new AbortController().signal });
+    await bot.reconcile({ prices: { BTC: 97 } }); // the gap path: triggered, and so recorded
+    expect((await store.load('BTC'))?.state).toBe('triggered');
+
+    holdLists = true;
+    const pass = bot.reconcile();
+    await until(() => held.length === 1); // the pass listed the triggered record
+    holdLists = false;
+    const reopened = await bot.create(longSpec('BTC', { positionId: 'p2' }));
+    held.splice(0).forEach((resolve) => resolve());
+    await pass;
+    await bot.onIdle();
+
+    const record = await store.load('BTC');
+    expect(record?.positionId).toBe('p2');
+    expect(bot.get('BTC')).toBe(reopened);
+    expect(reopened.state).toBe('waiting');
+    expect(reopened.version).toBe(record?.version);
+    await expectConsistent();
+  });
+});
+
 describe('reconcile() and a listing older than a move', () => {
   const trailing = { activationPercent: 0, callbackPercent: 1, minUpdateIntervalMs: 0, minImprovementPercent: 0 };
 
