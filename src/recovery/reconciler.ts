@@ -51,7 +51,7 @@ export class Reconciler {
         continue;
       }
       if (record.state === 'pending') continue; // reconciliation resolves claims
-      if (this.#loadRecord(record)) restored.push(record.key);
+      if (await this.#loadRecord(record)) restored.push(record.key);
     }
     const canReconcile = gateway.placer.findStop !== undefined || gateway.placer.openStops !== undefined;
     if (!canReconcile) return { restored, corrupt, reconciliation: undefined };
@@ -103,21 +103,27 @@ export class Reconciler {
   }
 
   /** Puts a sound, non-pending record into memory. Returns true when memory changed. */
-  #loadRecord(record: StopRecord): boolean {
-    const { book, entries } = this.#options;
+  async #loadRecord(record: StopRecord): Promise<boolean> {
+    const { book, entries, store } = this.#options;
     const existing = book.get(record.key);
-    const now = this.#options.clock.now();
     if (existing !== undefined && isSameStop(existing, record)) {
-      existing.confirmedAt = now;
+      existing.confirmedAt = this.#options.clock.now();
       if (record.version <= existing.version) return false;
       mergeRecord(existing, record);
       if (!existing.live) book.unfollow(existing);
       return true;
     }
     if (existing !== undefined) {
+      // Memory holds another stop of the key: the listing may predate it (a creation that finished
+      // since the list was read). It replaces memory only while the store still holds it.
+      const current = await store.load(record.key).catch(() => undefined);
+      if (current === undefined || findRecordProblem(current) !== undefined || !isSameStop(record, current)) return false;
+      if (book.get(record.key) !== existing || book.isCreating(record.key)) return false;
       existing.sync.cancel();
       book.unfollow(existing);
+      record = current.version > record.version ? current : record;
     }
+    const now = this.#options.clock.now();
     const entry = entries.fromRecord(record);
     entry.confirmedAt = now;
     book.publish(entry);
@@ -145,7 +151,7 @@ export class Reconciler {
       }
       return;
     }
-    this.#loadRecord(record);
+    await this.#loadRecord(record);
     const entry = this.#options.book.get(record.key);
     if (entry === undefined || !isSameStop(entry, record) || !entry.live || entry.sync.running) return;
     entry.spentThrough = Math.max(entry.spentThrough, highestSequenceOf(open, entry.clientOrderIdBase));
@@ -200,7 +206,9 @@ export class Reconciler {
       case 'replace': {
         // Another registry may have moved the stop since the listing: read the record again first.
         const vanished = entry.order;
-        if ((await this.#options.writes.refresh(entry)) === 'gone' || entry.order?.id !== vanished?.id || entry.sync.running) return;
+        const refreshed = await this.#options.writes.refresh(entry);
+        // Gone, moved by another registry, moving here, or ended (a trigger) meanwhile: nothing to place.
+        if (refreshed === 'gone' || entry.order?.id !== vanished?.id || entry.sync.running || !entry.live) return;
         // A newer order of the position rests: the vanished one was the old half of another
         // registry's move whose write has not landed (or never will: a crash). That order is the
         // stop now; placing the record's older, looser price again would loosen it (I5).
@@ -246,7 +254,7 @@ export class Reconciler {
       const fresh = await gateway.findStop(entry.symbol, known.clientOrderId, entry.key);
       // Memory moved on meanwhile, or the order is gone: the next pass looks again.
       if (fresh === undefined || fresh.status === 'filled' || fresh.status === 'cancelled') return;
-      if (entry.order !== known || entry.sync.running || fresh.stopPrice === known.stopPrice) return;
+      if (entry.order !== known || entry.sync.running || !entry.live || fresh.stopPrice === known.stopPrice) return;
       order = fresh;
     }
     entry.useOrder({ ...known, stopPrice: order.stopPrice, quantity: order.quantity });

@@ -438,6 +438,72 @@ describe('reconcile never gets in the way of work in flight', () => {
   });
 });
 
+describe('reconcile passes that overlap', () => {
+  it('a pass that finds the order gone does not take the order from a stop that triggered meanwhile (another pass saw the gap)', async () => {
+    let holdLoads = false;
+    const held: (() => void)[] = [];
+    const slowLoads = interceptStore(bind(store), async (operation, _argument, call) => {
+      if (operation === 'load' && holdLoads) await new Promise<void>((resolve) => held.push(resolve));
+      return call();
+    });
+    const bot = registry({ store: slowLoads });
+    await bot.create(longSpec('BTC'));
+    const [order] = venue.liveOrders('BTC');
+    await venue.cancelStop(order!, { signal: new AbortController().signal }); // by hand; the stream is held back
+    holdLoads = true;
+    // The first pass finds the order gone and re-reads the record before placing it again.
+    const replacing = bot.reconcile();
+    await until(() => held.length === 1);
+    holdLoads = false;
+    // The second pass is told the price crossed the stop: the gap path triggers it.
+    await bot.reconcile({ prices: { BTC: 97 } });
+    expect(bot.get('BTC')!.state).toBe('triggered');
+    held.splice(0).forEach((resolve) => resolve());
+    await replacing;
+    await bot.onIdle();
+    const stop = bot.get('BTC')!;
+    const record = await store.load('BTC');
+    expect(record?.state).toBe('triggered');
+    expect(stop.version).toBe(record?.version);
+    expect(stop.order?.id).toBe(record?.order?.id);
+    expect(venue.liveOrders('BTC')).toEqual([]);
+  });
+});
+
+describe('reconcile() and a listing older than a creation', () => {
+  it('does not put back the ended stop a listing still shows after a new position took the key', async () => {
+    let holdLists = false;
+    const held: (() => void)[] = [];
+    const slowLists = interceptStore(bind(store), async (operation, _argument, call) => {
+      const answer = await call();
+      if (operation === 'list' && holdLists) await new Promise<void>((resolve) => held.push(resolve));
+      return answer;
+    });
+    const bot = registry({ store: slowLists });
+    await bot.create(longSpec('BTC', { positionId: 'p1' }));
+    const [order] = venue.liveOrders('BTC');
+    await venue.cancelStop(order!, { signal: new AbortController().signal });
+    await bot.reconcile({ prices: { BTC: 97 } }); // the gap path: triggered, and so recorded
+    expect((await store.load('BTC'))?.state).toBe('triggered');
+
+    holdLists = true;
+    const pass = bot.reconcile();
+    await until(() => held.length === 1); // the pass listed the triggered record
+    holdLists = false;
+    const reopened = await bot.create(longSpec('BTC', { positionId: 'p2' }));
+    held.splice(0).forEach((resolve) => resolve());
+    await pass;
+    await bot.onIdle();
+
+    const record = await store.load('BTC');
+    expect(record?.positionId).toBe('p2');
+    expect(bot.get('BTC')).toBe(reopened);
+    expect(reopened.state).toBe('waiting');
+    expect(reopened.version).toBe(record?.version);
+    await expectConsistent();
+  });
+});
+
 describe('reconcile() and a listing older than a move', () => {
   const trailing = { activationPercent: 0, callbackPercent: 1, minUpdateIntervalMs: 0, minImprovementPercent: 0 };
 

@@ -428,12 +428,14 @@ function restart(world: World, incarnation: Incarnation, printed: string, faultF
     const next = world.startIncarnation(incarnation.slot, faultFree);
     world.start(next, { command: printed, kind: 'restore' }, () => next.registry.restore({ prices: world.pricesBySymbol() }));
   };
+  // One process per slot: a restart already waiting for this close starts the next one (also
+  // once the close resolved and that restart's start is still to run).
+  // (A process that crashed while it closed never starts that next one: this restart does.)
+  if (incarnation.restartPending && !incarnation.dead) return;
   if (incarnation.dead || incarnation.closed) {
     begin();
     return;
   }
-  // One process per slot: a restart already waiting for this close starts the next one.
-  if (incarnation.restartPending) return;
   incarnation.restartPending = true;
   if (!incarnation.closing) close(world, incarnation, printed);
   void incarnation.closeDone!.then(() => {

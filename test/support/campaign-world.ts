@@ -38,8 +38,9 @@ export const campaignKeys = ['BTC', 'ETH'] as const;
 /** One of {@link campaignKeys}. */
 export type CampaignKey = (typeof campaignKeys)[number];
 
-/** What the campaign reads of a stop (a `TrailingStop` has all of it). */
-export type CampaignStop = Pick<TrailingStop, 'key' | 'positionId' | 'state' | 'version' | 'order' | 'stopPrice' | 'quantity' | 'side' | 'entryPrice'>;
+/** What the campaign reads of a stop (a `TrailingStop` has all of it; a naive variant may not say when it was created). */
+export type CampaignStop = Pick<TrailingStop, 'key' | 'positionId' | 'state' | 'version' | 'order' | 'stopPrice' | 'quantity' | 'side' | 'entryPrice'> &
+  Partial<Pick<TrailingStop, 'createdAt'>>;
 
 /** The public surface the campaign drives; `TrailingStopRegistry` has it, naive variants imitate it. */
 export interface CampaignRegistry {
