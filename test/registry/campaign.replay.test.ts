@@ -716,6 +716,34 @@ describe('fault campaign replays: defects the campaign found', () => {
     );
     if (failure !== undefined && /^\[I2\] BTC: the record's order is filled on the venue/.test(failure.message)) throw failure;
   });
+
+  // On a venue that amends, bot-0 moves BTC's order from 98 to 100.78 and writes it; bot-1, which
+  // adopted the stop at 98, removes it meanwhile: it cancels the order, and its record delete is
+  // refused. The failed removal keeps the stop and places its order again, at the 98 of its
+  // memory, although the record it had just read says 100.78 (I5 on the venue). Fixed: the order
+  // placed again goes out at the tighter of memory's and that record's stop.
+  it('N-looser-1 (fixed): a removal whose delete failed places the order again at the stop the record it read says, not looser', async () => {
+    await nowFixed(
+      input(world({ amend: true, slots: [quiet, storeFault('delete', 1, { kind: 'reject', executed: false })] }), [
+        {
+          op: 'createMany',
+          slot: 0,
+          items: [
+            { key: 'BTC', spec: { side: 'short', quantity: 1, stopLossPercent: null, positionId: null } },
+            { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: 2, positionId: 'p2' } },
+          ],
+        },
+        settle,
+        { op: 'price', key: 'BTC', percent: 1.8, stale: false },
+        { op: 'restore', slot: 1 },
+        { op: 'create', slot: 1, item: { key: 'BTC', spec: { side: 'long', quantity: 3, stopLossPercent: 1, positionId: 'p2' } } },
+        { op: 'remove', slot: 1, key: 'BTC' },
+        settle,
+      ]),
+      /^\[I5 venue\] after placeStop of tsr-BTC-\w+-2 the position's tightest live stop is 98, looser than the 100.78 it had/,
+      'lifo',
+    );
+  });
 });
 
 /** The counterexample of N19, as the campaign printed it. */
