@@ -204,8 +204,14 @@ export class ExchangeGateway {
    * {@link ExchangeRejectedError}, or a {@link PlacementError} after the retry budget; with
    * `WithdrawnError` when a move was withdrawn before anything was sent ({@link withdraw}).
    * Priority `protect` unless `options.priority` says otherwise (a move: `move` with its `lag`).
+   * With `takeLate`, an open order that answers after the placement gave up is offered to the
+   * caller before it would be cancelled.
    */
-  async placeStop(request: StopOrderRequest, key: string, options: MoveOptions & { lookupFirst?: boolean } = {}): Promise<StopOrder> {
+  async placeStop(
+    request: StopOrderRequest,
+    key: string,
+    options: MoveOptions & { lookupFirst?: boolean; takeLate?: (order: StopOrder) => Promise<boolean> } = {},
+  ): Promise<StopOrder> {
     const placer = this.#options.placer;
     const latest = this.#budget.supersedes ? options.latest : undefined;
     let current = request;
@@ -225,6 +231,7 @@ export class ExchangeGateway {
       },
       lookupFirst: options.lookupFirst === true,
       priority: options,
+      takeLate: options.takeLate,
     });
   }
 

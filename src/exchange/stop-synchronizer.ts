@@ -12,7 +12,7 @@ import type { StopOrder, StopOrderRequest } from '../ports/order-placer.js';
 import type { Clock } from '../ports/clock.js';
 import type { StopRecord } from '../ports/state-store.js';
 import { ClientOrderIdUsedError, OrderNotFoundError, TrailingStopError, WouldTriggerError, PlacementError } from '../errors.js';
-import { clientOrderIdFor } from '../domain/client-order-id.js';
+import { clientOrderIdFor, clientOrderIdSequenceOf } from '../domain/client-order-id.js';
 import type { ExchangeGateway } from './gateway.js';
 import { stopLag, WithdrawnError } from './order-budget.js';
 import type { StopEntry, VenueSync } from '../stop/stop-entry.js';
@@ -227,7 +227,11 @@ export class StopSynchronizer implements VenueSync {
           }
         } else {
           // Without an old order the position is unprotected: `protect` (the default); else a move.
-          next = await gateway.placeStop(request, entry.key, old === null ? { latest } : { priority: 'move', lag, latest });
+          next = await gateway.placeStop(
+            request,
+            entry.key,
+            old === null ? { latest } : { priority: 'move', lag, latest, takeLate: (late) => this.#takeLateMove(old, late) },
+          );
           if (old !== null) {
             try {
               await gateway.cancelStop(old, entry.key);
@@ -289,6 +293,41 @@ export class StopSynchronizer implements VenueSync {
       return false;
     }
     outcomes.synced(entry, next);
+    return true;
+  }
+
+  /**
+   * A make-before-break move gave up (its answers came too late, the stop failed or the loop went
+   * on), yet its order took effect: `late` answered open. Cancelling it would leave the old,
+   * looser order as the position's stop (I5). While the stop still holds `old`, is not being
+   * removed, has not triggered and runs no other operation, the tighter `late` order becomes the
+   * stop's order (a failed stop keeps it instead of `old`) and `old` is cancelled. False when it
+   * does not apply: the gateway then cancels `late`.
+   */
+  async #takeLateMove(old: StopOrder, late: StopOrder): Promise<boolean> {
+    const entry = this.#entry;
+    const { clock, gateway, outcomes } = this.#context;
+    // The answer may come before the loop has handled the move's failure: decide once it has.
+    if (this.#running) await this.idle();
+    if (entry.order?.id === late.id) return true;
+    if (entry.order?.id !== old.id || entry.retiring || this.#running || !(entry.live || entry.state === 'failed')) return false;
+    if (late.side !== entry.closingSide || entry.direction * (late.stopPrice - old.stopPrice) <= 0) return false;
+    const sequence = clientOrderIdSequenceOf(late.clientOrderId);
+    if (sequence === sequence) {
+      entry.sequence = Math.max(entry.sequence, sequence);
+      entry.spentThrough = Math.max(entry.spentThrough, sequence);
+    }
+    entry.placed(late, late.stopPrice, late.quantity, clock.now());
+    try {
+      await gateway.cancelStop(old, entry.key);
+    } catch {
+      outcomes.leftBehind(entry, old);
+    }
+    const outcome = await this.#write();
+    if (outcome === 'gone') outcomes.removedElsewhere(entry, late);
+    else if (outcome !== 'failed') outcomes.synced(entry, late);
+    // A live stop's target may have moved on since the move was sent.
+    this.request();
     return true;
   }
 

@@ -65,6 +65,11 @@ export interface Placement {
   readonly lookupFirst: boolean;
   /** The placement's priority; its lookups keep it. */
   readonly priority: CallPriority;
+  /**
+   * Offered an open order that answered after the placement gave up, before it is cancelled:
+   * resolves true when the caller kept it (a move's tighter order that did take effect).
+   */
+  readonly takeLate?: (order: StopOrder) => Promise<boolean>;
 }
 
 /** Places and resolves unknown outcomes; see the module comment. */
@@ -116,7 +121,7 @@ export class UnknownOutcomePlacement {
         { cause: lastError, key },
       );
     } finally {
-      this.#settleLate(late, adopted, key);
+      this.#settleLate(late, adopted, key, placement.takeLate);
     }
   }
 
@@ -135,7 +140,8 @@ export class UnknownOutcomePlacement {
   }
 
   /**
-   * Late answers: the adopted order stays; anything else that shows up is cancelled. `onIdle()`
+   * Late answers: the adopted order stays; so does an order the caller takes after the placement
+   * gave up (`takeLate`); anything else that shows up is cancelled. `onIdle()`
    * counts a late answer for at most one more timeout: a call that never answers is abandoned,
    * never awaited forever. An answer within that timeout is still counted, so its cancel runs
    * before `onIdle()` (and `close()`) resolve, also while the registry closes. An answer after it
@@ -143,8 +149,9 @@ export class UnknownOutcomePlacement {
    * resolved, and it promises that), the order is reported left and the next registry's orphan
    * sweep cancels it (it carries this registry's client id).
    */
-  #settleLate(late: Promise<StopOrder>[], adopted: StopOrder | undefined, key: string): void {
+  #settleLate(late: Promise<StopOrder>[], adopted: StopOrder | undefined, key: string, takeLate?: (order: StopOrder) => Promise<boolean>): void {
     const { gateway, clock, timeoutMs } = this.#options;
+    const gaveUp = adopted === undefined;
     for (const pending of late) {
       let timer: unknown;
       let abandonedAlready = false;
@@ -156,6 +163,10 @@ export class UnknownOutcomePlacement {
           if (order.status === 'filled' || order.status === 'cancelled') return;
           if (abandonedAlready && this.#options.closed()) {
             this.#options.onLateOrderLeft(order, key);
+            return;
+          }
+          if (gaveUp && takeLate !== undefined && (await takeLate(order))) {
+            adopted = order;
             return;
           }
           await gateway.cancelStop(order, key);

@@ -1,8 +1,9 @@
 /**
  * The orphan sweep of reconciliation: cancels open orders carrying this registry's client order id
  * prefix that no record or creation accounts for, and the stranded newer order a crash in the
- * middle of a move left beside a live stop's recorded one. Orders that may belong to a record it
- * could not read are left alone and reported.
+ * middle of a move left beside a live stop's recorded one (a tighter one is adopted instead, by a
+ * registry that holds the stop, and never cancelled by another). Orders that may belong to a
+ * record it could not read are left alone and reported.
  */
 import type { StopOrder } from '../ports/order-placer.js';
 import type { StopRecord } from '../ports/state-store.js';
@@ -66,6 +67,14 @@ export class OrphanSweep {
           // A stranded newer order that is tighter is the move that did not finish: keep it, and
           // cancel the recorded one, so the stop never loosens (I5).
           if (await this.#adoptStranded(record, order, sequence, report)) continue;
+          // Not adoptable here (this registry does not hold the stop, or is busy with it): a tighter
+          // newer order is never cancelled while the looser recorded one stays (I5); a registry
+          // that holds the stop adopts it on its next pass.
+          const direction = record.side === 'long' ? 1 : -1;
+          if (direction * (order.stopPrice - record.order!.stopPrice) > 0) {
+            newerSeen.set(order.id, record.version);
+            continue;
+          }
         }
       }
       if (this.#isBusy(base)) continue;

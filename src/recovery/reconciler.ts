@@ -217,6 +217,9 @@ export class Reconciler {
           await this.#adoptSuccessor(entry, successor, report);
           return;
         }
+        // The venue's last word on the vanished order may be tighter than the record (an amend
+        // that took effect just before a crash): its price is the stop's, never loosened (I5).
+        if (venueOrder?.id === vanished!.id && entry.direction * (venueOrder.stopPrice - entry.stopPrice) > 0) entry.stopPrice = venueOrder.stopPrice;
         report({ key: entry.key, action: 'replaced', order: entry.order, detail: 'The stop order vanished from the venue; placing it again' });
         // A fresh client order id: the vanished order's id is spent.
         entry.orderVanished();

@@ -5,7 +5,7 @@
  * store write, an unprotected window), since the sync reports them all through one interface.
  */
 import type { OrderPlacer, StopOrder } from '../ports/order-placer.js';
-import type { StateStore } from '../ports/state-store.js';
+import type { StateStore, StopRecord } from '../ports/state-store.js';
 import type { Clock } from '../ports/clock.js';
 import { isExpiredClaim } from '../recovery/lease.js';
 import { PlacementError, StoreError, TrailingStopError, type WouldTriggerError } from '../errors.js';
@@ -309,11 +309,13 @@ export class StopEndings implements SyncOutcomes {
     entry.sync.cancel();
     book.unfollow(entry);
     let cancelled = false;
+    let stored: StopRecord | undefined;
     try {
       await entry.sync.idle();
       if (entry.order !== null) await gateway.cancelStop(entry.order, entry.key);
       cancelled = entry.order !== null;
       const record = await store.load(entry.key);
+      stored = record;
       if (record !== undefined && isSameStop(entry, record)) {
         if (record.order !== null && record.order.id !== entry.order?.id) {
           await gateway.cancelStop(record.order, entry.key);
@@ -330,6 +332,11 @@ export class StopEndings implements SyncOutcomes {
       if (wasLive && entry.live) {
         book.follow(entry);
         if (cancelled) {
+          // The record read on the way may hold a tighter stop than memory (another registry moved
+          // it meanwhile): the order placed again goes out there, never looser (I5).
+          if (stored !== undefined && isSameStop(entry, stored) && stored.stopPrice !== null && entry.direction * (stored.stopPrice - entry.stopPrice) > 0) {
+            entry.stopPrice = stored.stopPrice;
+          }
           entry.orderVanished();
           entry.sync.request();
         }

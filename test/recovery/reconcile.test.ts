@@ -591,6 +591,24 @@ describe('reconcile() and a listing older than a move', () => {
     expect(venue.liveOrders().map((order) => order.id)).toEqual([record!.order!.id]);
     expect(record!.order!.stopPrice).toBe(amended!.stopPrice);
     await Promise.all([mover.close(), reconciler.close()]);
+  it('places a vanished order again at the tighter price the venue last held it at, not the older one its record says', async () => {
+    const venue = new PaperExchange({ amend: true, orderUpdates: 'manual' });
+    const store = new MemoryStateStore();
+    const creator = new TrailingStopRegistry({ placer: venue, store, owner: 'bot-1', retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
+    await creator.create(longSpec(trailing));
+    await creator.close();
+    // An amend took effect just before its registry died (the record still says 99); then the
+    // order went (another registry's removal cancelled it, and its record delete failed).
+    const [order] = venue.liveOrders();
+    await venue.amendStop!(order!, 99.99, { signal: new AbortController().signal });
+    venue.cancelByHand(order!.id);
+    const restarted = new TrailingStopRegistry({ placer: venue, store, owner: 'bot-1', retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
+    await restarted.restore();
+    await restarted.onIdle();
+    expect(venue.liveOrders().map((live) => live.stopPrice)).toEqual([99.99]);
+    expect(restarted.get('BTCUSDT')!.stopPrice).toBe(99.99);
+    expect((await store.load('BTCUSDT'))?.order?.stopPrice).toBe(99.99);
+    await restarted.close();
   });
 
   it('moves an order loosened on the venue by hand back to the stop', async () => {

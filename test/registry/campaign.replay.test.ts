@@ -809,6 +809,64 @@ describe('fault campaign replays: defects the campaign found', () => {
     );
     if (failure !== undefined && /^\[I2\] BTC: the record's order is filled on the venue/.test(failure.message)) throw failure;
   });
+
+  // Found at the CI seed: bot-0 holds a short ETH (stop 105) and moves it to 98.28 make-before-
+  // break (the new order rests, the old one is cancelled), then dies before it writes the move.
+  // At the heal bot-1 restores: the record still names the cancelled old order, so it placed the
+  // stop again at 105 (seq 3), and its orphan sweep then cancelled the move's tighter order as
+  // superseded (I5 on the venue after cancelStop, after a crash). Fixed with seeds 1 and 8 of the
+  // soak: the restore adopts the move's order the listing holds instead.
+  it('N31 (fixed): a restore beside another registry\'s move does not place the old price again and cancel the tighter order', async () => {
+    await nowFixed(
+      input(
+        world({
+          time: 'race',
+          slots: [
+            { placer: [{ operation: 'placeStop', call: 5, fault: { kind: 'lose-order' } }], store: [{ operation: 'load', call: 1, fault: { kind: 'reject', executed: false } }] },
+            quiet,
+          ],
+        }),
+        [
+          { op: 'create', slot: 0, item: { key: 'ETH', spec: { side: 'short', quantity: 2, stopLossPercent: 5, positionId: 'p2' } } },
+          settle,
+          { op: 'crash', slot: 2, afterCalls: 6, when: 'before' },
+          { op: 'price', key: 'ETH', percent: -2.7, stale: false },
+          { op: 'create', slot: 1, item: { key: 'BTC', spec: { side: 'long', quantity: 2, stopLossPercent: 5, positionId: null } } },
+          settle,
+        ],
+      ),
+      /^\[I5 venue\] after cancelStop of tsr-ETH-\w+-2 the position's tightest live stop is 105, looser than the 98.28 it had \(after a crash\)$/,
+      { seed: 11 },
+    );
+  });
+
+  // On a venue that amends, bot-0 moves BTC's order from 98 to 100.78 and writes it; bot-1, which
+  // adopted the stop at 98, removes it meanwhile: it cancels the order, and its record delete is
+  // refused. The failed removal keeps the stop and places its order again, at the 98 of its
+  // memory, although the record it had just read says 100.78 (I5 on the venue). Fixed: the order
+  // placed again goes out at the tighter of memory's and that record's stop.
+  it('N-looser-1 (fixed): a removal whose delete failed places the order again at the stop the record it read says, not looser', async () => {
+    await nowFixed(
+      input(world({ amend: true, slots: [quiet, storeFault('delete', 1, { kind: 'reject', executed: false })] }), [
+        {
+          op: 'createMany',
+          slot: 0,
+          items: [
+            { key: 'BTC', spec: { side: 'short', quantity: 1, stopLossPercent: null, positionId: null } },
+            { key: 'BTC', spec: { side: 'long', quantity: 1, stopLossPercent: 2, positionId: 'p2' } },
+          ],
+        },
+        settle,
+        { op: 'price', key: 'BTC', percent: 1.8, stale: false },
+        { op: 'restore', slot: 1 },
+        { op: 'create', slot: 1, item: { key: 'BTC', spec: { side: 'long', quantity: 3, stopLossPercent: 1, positionId: 'p2' } } },
+        { op: 'remove', slot: 1, key: 'BTC' },
+        settle,
+      ]),
+      /^\[I5 venue\] after placeStop of tsr-BTC-\w+-2 the position's tightest live stop is 98, looser than the 100.78 it had/,
+      'lifo',
+    );
+  });
 });
 
 /** The counterexample of N19, as the campaign printed it. */

@@ -57,6 +57,37 @@ describe('reliability (issue 10)', () => {
   });
 });
 
+describe('a make-before-break move whose answer comes after it gave up', () => {
+  it.each([false, true])('keeps the tighter order that answered late, and cancels the older, looser one (stream: %s)', async (stream) => {
+    vi.useFakeTimers();
+    // The creation's order answers at once; the move's placement takes effect at once but answers
+    // after 10 s, and its lookups never answer: the move gives up, the stop fails.
+    const { registry, exchange, store } = makeRegistry(
+      { timeoutMs: 100, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+      {
+        orderUpdates: stream ? 'live' : 'manual',
+        latencyMs: (call) => (call.operation === 'placeStop' && call.sequence === 2 ? 10_000 : 0),
+        fault: (call) => (call.operation === 'findStop' ? 'hang' : undefined),
+      },
+    );
+    const stop = await registry.create(longSpec(trailing));
+    const [first] = exchange.liveOrders();
+    registry.updatePrice('BTCUSDT', 110);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(stop.state).toBe('failed');
+    expect(exchange.liveOrders()).toHaveLength(2);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    await registry.onIdle();
+    // The move did take effect: its order is the stop's now, the older, looser one is gone.
+    const live = exchange.liveOrders();
+    expect(live).toHaveLength(1);
+    expect(live[0]!.stopPrice).toBeGreaterThan(first!.stopPrice);
+    expect(stop.order?.id).toBe(live[0]!.id);
+    expect((await store.load('BTCUSDT'))?.order?.id).toBe(live[0]!.id);
+  });
+});
+
 describe('reliability (issue 10), after close', () => {
   it('5: updatePrice() after close() places and cancels nothing', async () => {
     const { registry, exchange } = makeRegistry();

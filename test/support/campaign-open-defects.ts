@@ -22,9 +22,6 @@ export const openDefects: readonly OpenDefect[] = [
   // registries, one live order is left whose key has no record at all (its record deleted while
   // the order rested): a first order, or a move's. Only that shape, with the store empty for the key.
   { id: 'N30', excuse: /^\[I2\] \w+: live order\(s\) paper-\d+ \(tsr-\w+-\w+-\w+\) at [\d.]+ that no record holds(, its record deleted while it rested)?; the store has no record$/ },
-  // N31 (seen by the campaign, reproduced only in fast-check's exact task order, not shrunk): after
-  // a crash, a late cancel of a move's tighter order leaves the looser one live (I5 on the venue).
-  { id: 'N31', excuse: /^\[I5 venue\] after cancelStop of \S+ the position's tightest live stop is [\d.]+, looser than the [\d.]+ it had \(after a crash\)$/ },
 ];
 
 /** Matches every problem an open defect explains (each pattern on its own: some use backreferences). */
