@@ -242,6 +242,34 @@ describe('reliability (orphans), several registries', () => {
   });
 });
 
+describe('reliability (orphans), a stale registry confirms a trigger', () => {
+  it('orphans-4: an order gone because another registry removed the stop is not taken for lost: the record is read first', async () => {
+    vi.useFakeTimers();
+    const venue = new PaperExchange();
+    const store = new MemoryStateStore();
+    // A hears nothing of B: no order stream (the wrapper hides it), and the store's watch is off.
+    const placer = interceptPlacer(venue, (_operation, _argument, call) => call());
+    const quiet = { ...interceptStore(store, (_operation, _argument, call) => call()), capabilities: { ...store.capabilities, watch: false } };
+    const a = new TrailingStopRegistry({ placer, store: quiet, owner: 'a', confirmTriggerMs: 10 });
+    const b = new TrailingStopRegistry({ placer: venue, store, owner: 'b' });
+    await a.create(longSpec());
+    // B removes the stop (cancelling its order at 98) and protects a new position on the key.
+    expect(await b.remove('BTCUSDT')).toBe(true);
+    const fresh = await b.create(longSpec({ stopLossPercent: 10, positionId: 'fresh' }));
+    // A, stale, sees the price cross its 98: the venue says its order is cancelled.
+    a.updatePrice('BTCUSDT', 95);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await a.onIdle();
+    expect(a.get('BTCUSDT')).toBeUndefined();
+    // B's new stop is untouched: its record and its order.
+    const record = await store.load('BTCUSDT');
+    expect(record?.positionId).toBe(fresh.positionId);
+    expect(record?.state).toBe('waiting');
+    expect(venue.liveOrders().map((order) => order.id)).toEqual([fresh.order!.id]);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
 describe('reliability (issue 10), several registries', () => {
   it('2: a stop removed by another registry is not returned by create(); remove() removes the stop that holds the key now', async () => {
     const clock = new ManualClock();
