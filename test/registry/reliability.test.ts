@@ -270,6 +270,41 @@ describe('reliability (orphans), a stale registry confirms a trigger', () => {
   });
 });
 
+describe('reliability (orphans), versions after a removal', () => {
+  it('orphans-5: a stop created after this registry removed the key starts past the removed versions: a stale writer of the old stop cannot overwrite it', async () => {
+    vi.useFakeTimers();
+    const venue = new PaperExchange();
+    const store = new MemoryStateStore();
+    let slow = false;
+    // A hears nothing of B (no order stream, no change feed), and its move's placement is slow.
+    const placer = interceptPlacer(venue, async (operation, _argument, call) => {
+      if (slow && operation === 'placeStop') await new Promise((resolve) => setTimeout(resolve, 500));
+      return call();
+    });
+    const quiet = { ...interceptStore(store, (_operation, _argument, call) => call()), capabilities: { ...store.capabilities, watch: false } };
+    const a = new TrailingStopRegistry({ placer, store: quiet, owner: 'a', timeoutMs: 5_000 });
+    const b = new TrailingStopRegistry({ placer: venue, store, owner: 'b' });
+    await a.create(longSpec(trailing));
+    expect((await store.load('BTCUSDT'))?.version).toBe(2);
+    // B removes the stop (v2, from the store) and A, stale, starts moving it.
+    expect(await b.remove('BTCUSDT')).toBe(true);
+    slow = true;
+    a.updatePrice('BTCUSDT', 110);
+    await vi.advanceTimersByTimeAsync(10);
+    // While A's placement is on its way, B protects a new position on the key.
+    const fresh = await b.create(longSpec({ stopLossPercent: 10, positionId: 'fresh' }));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await a.onIdle();
+    // A's write (expecting v2) did not land on B's record; A cancelled the order it placed.
+    const record = await store.load('BTCUSDT');
+    expect(record?.positionId).toBe(fresh.positionId);
+    expect(record?.order?.id).toBe(fresh.order!.id);
+    expect(venue.liveOrders().map((order) => order.id)).toEqual([fresh.order!.id]);
+    expect(fresh.version).toBeGreaterThan(2);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
 describe('reliability (issue 10), several registries', () => {
   it('2: a stop removed by another registry is not returned by create(); remove() removes the stop that holds the key now', async () => {
     const clock = new ManualClock();
