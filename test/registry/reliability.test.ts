@@ -305,6 +305,38 @@ describe('reliability (orphans), versions after a removal', () => {
   });
 });
 
+describe('reliability (orphans), two removals at once', () => {
+  it('orphans-6: a removal that fails re-places the order while another removal finishes: the late placement is cancelled', async () => {
+    vi.useFakeTimers();
+    const venue = new PaperExchange();
+    const inner = new MemoryStateStore();
+    let loads = 0;
+    let slow = false;
+    // The third load (the first removal's re-read of the record) fails; the re-placement is slow.
+    const store = interceptStore(inner, (operation, _argument, call) => {
+      if (operation === 'load' && slow && ++loads === 3) return Promise.reject(new StoreError('store down'));
+      return call();
+    });
+    const placer = interceptPlacer(venue, async (operation, _argument, call) => {
+      if (slow && operation === 'placeStop') await new Promise((resolve) => setTimeout(resolve, 500));
+      return call();
+    });
+    const registry = new TrailingStopRegistry({ placer, store, owner: 'a', timeoutMs: 5_000 });
+    await registry.create(longSpec());
+    slow = true;
+    const first = registry.remove('BTCUSDT').catch((error: unknown) => error);
+    const second = registry.remove('BTCUSDT');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await first).toBeInstanceOf(StoreError);
+    expect(await second).toBe(true);
+    await registry.onIdle();
+    expect(await inner.load('BTCUSDT')).toBeUndefined();
+    // The first removal placed the stop again; the second removed it meanwhile: nothing stays.
+    expect(venue.liveOrders()).toHaveLength(0);
+    await registry.close();
+  });
+});
+
 describe('reliability (orphans), open', () => {
   // Open (seed 36 of the soak): versions restart at 1 when a registry that never knew the key's
   // deleted record creates the next stop, so a stale writer of the deleted stop (its
