@@ -48,6 +48,8 @@ export interface SyncOutcomes {
   unprotected(ms: number): void;
   /** The old half of a make-before-break move could not be cancelled: it is still live, and owed. */
   leftBehind(entry: StopEntry, order: StopOrder): void;
+  /** The stop was removed while the venue placed `order`: nothing keeps it, it is cancelled. */
+  orphaned(entry: StopEntry, order: StopOrder): void;
 }
 
 /** Work accounting for `onIdle()`. */
@@ -283,9 +285,12 @@ export class StopSynchronizer implements VenueSync {
     }
     this.#spentInARow = 0;
     entry.sequence = sequence;
+    if (entry.state === 'closed') {
+      // Removed (here or elsewhere) while the venue call ran: nothing keeps `next`, nothing is written.
+      if (next.id !== old?.id) outcomes.orphaned(entry, next);
+      return false;
+    }
     entry.placed(next, target, quantity, clock.now());
-    // Removed elsewhere while the venue call ran: nothing to write; the removal cancels `next`.
-    if (entry.state === 'closed') return false;
     const outcome = await this.#write();
     if (outcome === 'failed') return false;
     if (outcome === 'gone') {

@@ -142,6 +142,7 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
     endings,
     reporter,
     work,
+    writer,
     confirmTriggerMs: resolved.confirmTriggerMs,
     onExternalCancel: resolved.onExternalCancel,
     watching: () => updates!.watching,

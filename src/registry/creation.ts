@@ -157,6 +157,8 @@ export class CreationProtocol {
         }
       }
       let entry = factory.fromSpec(input);
+      // Past a record of the key this registry deleted (a removal without the stop in memory).
+      entry.version = Math.max(entry.version, this.#options.writer.deletedVersion(key));
       if (previous !== undefined) {
         // Versions of the key go on past the retired stop's, never back to 1: a stale writer's
         // compare-and-set can never land on the new record. The same position again (after it

@@ -32,6 +32,8 @@ export interface RecordWriterOptions {
 /** See the module comment. */
 export class RecordWriter implements StopPersistence {
   readonly #options: RecordWriterOptions;
+  /** Per key, the version of the last record this registry deleted (newest keys kept, bounded). */
+  readonly #deletedVersions = new Map<string, number>();
 
   constructor(options: RecordWriterOptions) {
     this.#options = options;
@@ -151,6 +153,24 @@ export class RecordWriter implements StopPersistence {
   }
 
   /**
+   * The version of the last record of `key` this registry deleted (0: none known). A new stop for
+   * the key starts past it: a stale writer of the deleted stop, whose compare-and-set expects one of
+   * its versions, can then never land on the new record.
+   */
+  deletedVersion(key: string): number {
+    return this.#deletedVersions.get(key) ?? 0;
+  }
+
+  #noteDeleted(key: string, version: number): void {
+    const deleted = this.#deletedVersions;
+    const highest = Math.max(version, this.deletedVersion(key));
+    // Re-inserted, so the newest keys are the ones kept.
+    deleted.delete(key);
+    deleted.set(key, highest);
+    if (deleted.size > rememberedDeletes) deleted.delete(deleted.keys().next().value!);
+  }
+
+  /**
    * A claim whose insert answered an error, and whose read-back failed too, may have landed: it
    * would stay pending with nobody working on it (other registries wait for its lease). Its
    * release is owed: once the store answers, the claim is deleted if it is still this very one
@@ -201,7 +221,10 @@ export class RecordWriter implements StopPersistence {
     const { store, gateway } = this.#options;
     let current: StopRecord | undefined = record;
     for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
-      if (await store.delete(key, current.version)) return current.version;
+      if (await store.delete(key, current.version)) {
+        this.#noteDeleted(key, current.version);
+        return current.version;
+      }
       const latest: StopRecord | undefined = await store.load(key);
       if (latest === undefined || !isSameStop(record, latest)) return undefined;
       if (latest.order !== null && latest.order.id !== current.order?.id) {
@@ -212,6 +235,9 @@ export class RecordWriter implements StopPersistence {
     throw new StoreConflictError(`Could not delete the record for ${key}: it kept changing`, { key });
   }
 }
+
+/** Keys whose last deleted version the writer remembers. */
+const rememberedDeletes = 10_000;
 
 /** `error` as the library's typed error (a {@link PlacementError} wrapping anything else). */
 function asTrailingStopError(error: unknown, message: string, key: string): TrailingStopError {

@@ -363,6 +363,11 @@ export class StopEndings implements SyncOutcomes {
     this.#options.writer.oweWrite(entry, () => this.removedElsewhere(entry, entry.order));
   }
 
+  /** The stop was removed while the venue placed `order`: it is cancelled (owed if the cancel fails). */
+  orphaned(entry: StopEntry, order: StopOrder): void {
+    void this.#options.writer.compensate(entry.key, order, 'removed');
+  }
+
   /** The old half of a move is still live: its cancel is owed. */
   leftBehind(entry: StopEntry, order: StopOrder): void {
     void this.#options.writer.compensate(entry.key, order, 'moved');

@@ -10,6 +10,7 @@ import type { Clock } from '../ports/clock.js';
 import type { ExchangeGateway } from '../exchange/gateway.js';
 import { unref } from '../domain/timers.js';
 import type { StopEntry } from '../stop/stop-entry.js';
+import type { RecordWriter } from './record-writer.js';
 import type { Reporter } from './reporter.js';
 import type { StopEndings } from './stop-endings.js';
 import type { WorkTracker } from './work-tracker.js';
@@ -21,6 +22,8 @@ export interface TriggerConfirmationOptions {
   readonly endings: StopEndings;
   readonly reporter: Reporter;
   readonly work: WorkTracker;
+  /** Re-reads a stop's record before its order is taken for lost. */
+  readonly writer: RecordWriter;
   /** First wait for the venue's word, in ms (see `confirmTriggerMs`). */
   readonly confirmTriggerMs: number;
   /** What to do with an order the venue lost (see `onExternalCancel`). */
@@ -91,6 +94,22 @@ export class TriggerConfirmation {
         return;
       }
       if (found === undefined || found.status === 'cancelled') {
+        // Another registry may have removed the stop (or moved it) and cancelled this order: its
+        // record says so. Only an order gone with the record unchanged was lost.
+        let record;
+        try {
+          const reading = this.#options.writer.refresh(entry);
+          work.track(reading.catch(() => undefined));
+          record = await reading;
+        } catch {
+          continue; // the store cannot tell now: ask again later
+        }
+        if (record === 'gone') {
+          if (!entry.ended && !entry.retiring) endings.removedElsewhere(entry, null);
+          return;
+        }
+        if (!entry.confirming || entry.ended) return;
+        if (entry.order?.id !== order.id) continue;
         endings.orderLost(entry, 'cancelled', onExternalCancel);
         return;
       }
