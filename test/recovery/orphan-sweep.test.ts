@@ -26,6 +26,7 @@ function sweepOf(venue: PaperExchange, store: MemoryStateStore): OrphanSweep {
     track: () => {},
     onLateOrderCancelled: () => {},
     closed: () => false,
+    finished: () => false,
     onLateOrderLeft: () => {},
     onTimeout: () => {},
   });

@@ -591,6 +591,8 @@ describe('reconcile() and a listing older than a move', () => {
     expect(venue.liveOrders().map((order) => order.id)).toEqual([record!.order!.id]);
     expect(record!.order!.stopPrice).toBe(amended!.stopPrice);
     await Promise.all([mover.close(), reconciler.close()]);
+  });
+
   it('places a vanished order again at the tighter price the venue last held it at, not the older one its record says', async () => {
     const venue = new PaperExchange({ amend: true, orderUpdates: 'manual' });
     const store = new MemoryStateStore();
