@@ -11,6 +11,9 @@ import { ExchangeGateway, defaultRetryOptions } from '../../src/exchange/gateway
 import { OrderBudget, resolveRateLimit, venueOperations, type RequestPriority, type VenueOperation } from '../../src/exchange/order-budget.js';
 import { PaperExchange, systemClock, type StopOrder } from '../../src/index.js';
 
+// Deterministic in CI; `FC_SEED=<n>` explores another part of the input space.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20_261_202) });
+
 afterEach(() => {
   vi.useRealTimers();
 });

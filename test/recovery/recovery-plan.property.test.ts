@@ -8,6 +8,9 @@ import fc from 'fast-check';
 import { hasCrossed, needsVenueOrder, planRecovery, type RecoverySituation } from '../../src/recovery/recovery-plan.js';
 import type { StopOrder } from '../../src/ports/order-placer.js';
 
+// Deterministic in CI; `FC_SEED=<n>` explores another part of the input space.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20_261_202) });
+
 const situation: fc.Arbitrary<RecoverySituation> = fc
   .record({
     claim: fc.boolean(),

@@ -10,6 +10,9 @@ import { TrailingStopRegistry, MemoryStateStore, PaperExchange, type StateStore,
 import { DoubleCheckRegistry } from '../naive/double-check-registry.js';
 import { scheduledClock, scheduledPlacer, scheduledStore } from '../support/scheduled.js';
 
+// Deterministic in CI; `FC_SEED=<n>` explores another part of the input space.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20_261_202) });
+
 const keys = ['BTC', 'ETH', 'SOL'] as const;
 const numRuns = 200;
 

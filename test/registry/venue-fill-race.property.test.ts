@@ -20,6 +20,9 @@ import { RaceGate, quiesce, turn, type UpdateRoute } from '../support/venue-race
 import { VirtualClock, drive, settle } from '../support/venue-clock.js';
 import { everyCancelIsExternal, ignoreFillsOfReplacedOrders, type RegistryOf } from '../naive/venue-update-filters.js';
 
+// Deterministic in CI; `FC_SEED=<n>` explores another part of the input space.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20_261_202) });
+
 const key = 'BTC';
 const numRuns = 300;
 

@@ -9,6 +9,9 @@ import { StopEntry, allowedTransitions, IllegalTransitionError, type VenueSync }
 import { resolveSpec } from '../policy/helpers.js';
 import { createPolicyState } from '../../src/policy/policy.js';
 
+// Deterministic in CI; `FC_SEED=<n>` explores another part of the input space.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20_261_202) });
+
 const states: StopState[] = ['pending', 'waiting', 'active', 'triggered', 'failed', 'closed'];
 
 const idleSync: VenueSync = {
