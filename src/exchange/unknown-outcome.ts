@@ -99,6 +99,8 @@ export class UnknownOutcomePlacement {
         if (adopted !== undefined) return adopted;
       }
       let lastError: unknown;
+      /** True once an attempt's outcome was unknown: its order may rest on the venue. */
+      let mayExist = false;
       const { attempts } = retrier;
       for (let attempt = 1; attempt <= attempts; attempt++) {
         if (attempt > 1) await retrier.backoff(attempt - 1, lastError);
@@ -109,8 +111,16 @@ export class UnknownOutcomePlacement {
           return adopted;
         } catch (error) {
           lastError = error;
-          if (!isRetryable(error)) throw error;
+          if (!isRetryable(error)) {
+            // A later attempt's refusal says nothing of an earlier one that may have placed the order.
+            if (mayExist) {
+              adopted = await this.#lookup(symbol, clientOrderId, key, resolving);
+              if (adopted !== undefined) return adopted;
+            }
+            throw error;
+          }
           if (hasUnknownOutcome(error)) {
+            mayExist = true;
             adopted = await this.#lookup(symbol, clientOrderId, key, resolving);
             if (adopted !== undefined) return adopted;
           }

@@ -4,7 +4,7 @@
  * new id, and an answer that arrives after the registry gave up ends adopted or cancelled.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PaperExchange } from '../../src/index.js';
+import { ExchangeRejectedError, ExchangeUnavailableError, PaperExchange } from '../../src/index.js';
 import { longSpec, makeRegistry, recordEvents } from '../support/fixtures.js';
 
 beforeEach(() => {
@@ -42,6 +42,26 @@ describe('unknown outcomes (I7)', () => {
     await registry.onIdle();
     expect(exchange.allOrders()).toHaveLength(1);
     expect(exchange.liveOrders()[0]!.id).toBe(stop.order!.id);
+  });
+
+  it('orphans-7: a retry the venue refuses after an attempt whose outcome is unknown looks the order up again and adopts it', async () => {
+    // The first placement takes effect, its answer is lost; the lookup after it fails; the retry
+    // under the same id is refused. The first attempt's order rests on the venue all along.
+    const exchange = new PaperExchange({
+      fault: (call) => {
+        if (call.operation === 'placeStop' && call.sequence === 1) return 'lose-answer';
+        if (call.operation === 'findStop' && call.sequence === 1) return new ExchangeUnavailableError('lookup down');
+        if (call.operation === 'placeStop' && call.sequence === 2) return new ExchangeRejectedError('refused');
+        return undefined;
+      },
+    });
+    const { registry } = makeRegistry({ placer: exchange, timeoutMs: 1_000 });
+    const creation = registry.create(longSpec()).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(5_000);
+    const stop = await creation;
+    await registry.onIdle();
+    expect(exchange.liveOrders()).toHaveLength(1);
+    expect(stop).toMatchObject({ state: 'waiting', order: { id: exchange.liveOrders()[0]!.id } });
   });
 
   it('an order that answers only after the registry gave up is cancelled, never orphaned', async () => {
