@@ -872,3 +872,37 @@ describe('resize() of a stop another registry records as failed meanwhile (claim
     await registry.close();
   });
 });
+
+describe('a creation whose move to the next client order id lands with an error answer (claims)', () => {
+  it('records the failed state on top of its own claim: no claim is left pending', async () => {
+    const venue = new PaperExchange();
+    let spentOnce = false;
+    const placer = interceptPlacer(venue, (operation, _argument, call) => {
+      if (operation === 'placeStop' && !spentOnce) {
+        spentOnce = true;
+        return Promise.reject(new ClientOrderIdUsedError('tsr-spent'));
+      }
+      return call();
+    }) as PaperExchange;
+    let movesLanded = 0;
+    const store = interceptStore(new MemoryStateStore(), (operation, argument, call) => {
+      const next = argument as StopRecord;
+      // The claim's move to the next id (a pending compare-and-set) lands, and its answer is lost.
+      if (operation === 'compareAndSet' && next.state === 'pending' && movesLanded++ === 0) return call().then(() => Promise.reject(new StoreError('answer lost')));
+      return call();
+    }) as MemoryStateStore;
+    const registry = new TrailingStopRegistry({ placer, store, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    registry.on('error', () => undefined);
+    const failure = await registry.create(longSpec()).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(StoreError);
+    await registry.onIdle();
+    const record = await store.load('BTCUSDT');
+    expect(record?.state).toBe('failed');
+    expect(registry.get('BTCUSDT')?.state).toBe('failed');
+    expect(record?.version).toBe(registry.get('BTCUSDT')?.version);
+    await registry.close();
+  });
+});
