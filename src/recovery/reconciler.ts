@@ -8,7 +8,7 @@
  */
 import type { StopOrder } from '../ports/order-placer.js';
 import type { StopRecord } from '../ports/state-store.js';
-import { StoreError, TrailingStopError, WouldTriggerError } from '../errors.js';
+import { PlacementError, StoreError, TrailingStopError, WouldTriggerError } from '../errors.js';
 import type { ReconcileEvent } from '../events.js';
 import type { StopEntry } from '../stop/stop-entry.js';
 import { isSameStop, mergeRecord } from '../stop/stop-record.js';
@@ -343,8 +343,14 @@ export class Reconciler {
       try {
         order = (await entry.sync.placeInitial(false)) ?? undefined;
       } catch (error) {
-        if (!(error instanceof WouldTriggerError)) throw error;
-        this.#gapOnRecovery(entry, entry.stopPrice, report);
+        if (error instanceof WouldTriggerError) {
+          this.#gapOnRecovery(entry, entry.stopPrice, report);
+          return;
+        }
+        // Placed for good neither by the crashed creator nor here: the claim, now this registry's,
+        // would stay pending with nobody working on it. The stop fails visibly, like a creation.
+        this.#options.book.keep(entry);
+        this.#options.endings.failed(entry, error instanceof TrailingStopError ? error : new PlacementError(`Placing the stop for ${key} failed`, { cause: error, key }));
         return;
       }
     }

@@ -73,6 +73,8 @@ export interface RecoveryWrites {
 /** The end states recovery may put a stop in (the registry's endings). */
 export interface RecoveryEndings {
   trigger(entry: StopEntry, price: number): void;
+  /** The stop could not be placed: it fails visibly (state, event, record). */
+  failed(entry: StopEntry, error: TrailingStopError): void;
   removedElsewhere(entry: StopEntry, orphan: StopOrder | null): void;
 }
 

@@ -375,14 +375,23 @@ export class CreationProtocol {
     if (gap) entry.trigger();
     else entry.fail();
     reporter.counters.failed++;
-    const now = clock.now();
-    const next = recordOf(entry, entry.version + 1, owner, now);
     try {
-      const result = await store.compareAndSet(next, entry.version);
-      if (result.updated) {
-        entry.version = next.version;
-        entry.recordedOrderId = next.order?.id ?? null;
-        book.keep(entry);
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const now = clock.now();
+        const next = recordOf(entry, entry.version + 1, owner, now);
+        const result = await store.compareAndSet(next, entry.version);
+        if (result.updated) {
+          entry.version = next.version;
+          entry.recordedOrderId = next.order?.id ?? null;
+          book.keep(entry);
+          break;
+        }
+        // A write of this very claim landed although it answered an error (the move to the next
+        // client order id): the failed state goes on top of it. Anyone else's claim is theirs.
+        const current = result.current;
+        const ownClaim = current !== undefined && current.state === 'pending' && current.owner === owner && current.clientOrderId === entry.clientOrderId && isSameStop(entry, current);
+        if (!ownClaim) break;
+        entry.version = current.version;
       }
     } catch (storeError) {
       // The claim would stay pending: other registries would wait for its lease, and nothing in the

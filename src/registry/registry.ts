@@ -273,7 +273,13 @@ export class TrailingStopRegistry extends EventEmitter<RegistryEvents> {
           throw failure;
         }
       }
-      if (entry.state === 'failed') throw new PlacementError(`Resizing the stop for ${key} failed`, { key });
+      if (entry.state === 'failed') {
+        // The stop failed meanwhile (here, or as another registry recorded it): this caller's
+        // resize failed with it, and says so (I6).
+        const failure = new PlacementError(`Resizing the stop for ${key} failed`, { key });
+        this.#reporter.error(failure, { operation: 'sync', key });
+        throw failure;
+      }
       return entry.facade;
     });
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ExchangeRejectedError,
   MemoryStateStore,
   PaperExchange,
   TrailingStopRegistry,
@@ -19,6 +20,7 @@ import {
 import { SqliteStateStore } from '../../src/stores/sqlite.js';
 import { makeStopRecord } from '../../src/testing/index.js';
 import { Crash, ManualClock, type CrashPoint } from '../support/crash.js';
+import { interceptPlacer } from '../support/intercept.js';
 import { listen, longSpec, orphansOf, useRecoveryWorld } from '../support/fixtures.js';
 
 const leaseMs = 5_000;
@@ -256,6 +258,24 @@ describe('restore: pending claims left by a crash are resolved by client order i
     await restarted.onIdle();
     expect(venue.liveOrders('BTC')).toHaveLength(1);
     expect((await store.load('BTC'))?.order?.id).toBe(venue.liveOrders('BTC')[0]!.id);
+  });
+
+  it('a claim whose order the venue refuses for good fails visibly instead of staying pending (claims)', async () => {
+    const pending = await crashDuringCreate('BTC', placeLeaves);
+    const refusing = interceptPlacer(venue, (operation, _argument, call) =>
+      operation === 'placeStop' ? Promise.reject(new ExchangeRejectedError('refused')) : call(),
+    ) as PaperExchange;
+    const restarted = registry({ placer: refusing });
+    const failed: unknown[] = [];
+    restarted.on('failed', (event) => failed.push(event));
+    await restarted.restore();
+    await restarted.onIdle();
+
+    expect(failed).toHaveLength(1);
+    expect(restarted.get('BTC')?.state).toBe('failed');
+    const record = await store.load('BTC');
+    expect(record).toMatchObject({ state: 'failed', positionId: pending.positionId, owner: 'bot-1', leaseExpiresAt: null });
+    expect(venue.allOrders()).toHaveLength(0);
   });
 
   it('takes the gap path for a claim whose stop the current price already crossed: nothing is placed', async () => {

@@ -796,6 +796,23 @@ describe('fault campaign replays: defects the campaign found', () => {
     );
   });
 
+  // bot-0 creates BTC for p1 and removes it: its client order id 1 is spent. bot-1, which never
+  // knew p1, creates it again: id 1 is refused as spent, and the move of its claim to id 2 lands
+  // but answers an error. The failed state's write then conflicted with that very claim and was
+  // dropped: the claim stayed pending (I2; soak seeds 73, 74, 76, 77 on the fix of seed 64).
+  it("N-claims-4 (fixed): a failed creation's write goes on top of its own claim that landed with an error answer", async () => {
+    await nowFixed(
+      input(world({ slots: [quiet, storeFault('compareAndSet', 1, { kind: 'reject', executed: true })] }), [
+        { op: 'create', slot: 0, item: longBtc(1, 'p1') },
+        { op: 'remove', slot: 0, key: 'BTC' },
+        settle,
+        { op: 'createMany', slot: 1, items: [longBtc(1, 'p1')] },
+        { op: 'crash', slot: 0, afterCalls: 1, when: 'before' },
+      ]),
+      /^\[I2\] BTC: claim left pending at quiescence: pending v2 of bot-1/,
+    );
+  });
+
   // bot-0 holds a short of 2 on BTC (stop 105) and restarts; while the new process restores (one of
   // its store answers is lost after the write), a gap to 105 fills the stop on the venue and the
   // order stream reports it. At quiescence the record is still 'waiting' with the filled order and

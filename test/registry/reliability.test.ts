@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ClientOrderIdUsedError,
   ExchangeRejectedError,
+  PlacementError,
   MemoryStateStore,
   WouldTriggerError,
   PaperExchange,
@@ -831,6 +832,77 @@ describe('re-creating a position whose first client order id a finished order sp
     expect(record?.state).toBe('waiting');
     expect(record?.order?.id).toBe(stop.order?.id);
     expect(record?.clientOrderId).toBe(stop.order?.clientOrderId);
+    await registry.close();
+  });
+});
+
+describe('resize() of a stop another registry records as failed meanwhile (claims)', () => {
+  it('rejects with a PlacementError it also reports as an `error` event', async () => {
+    const venue = new PaperExchange();
+    const store = new MemoryStateStore();
+    let hold = false;
+    let placeStarted!: () => void;
+    const placeInFlight = new Promise<void>((resolve) => (placeStarted = resolve));
+    let releasePlace!: () => void;
+    const placeHeld = new Promise<void>((resolve) => (releasePlace = resolve));
+    const placer = interceptPlacer(venue, async (operation, _argument, call) => {
+      if (operation === 'placeStop' && hold) {
+        placeStarted();
+        await placeHeld;
+      }
+      return call();
+    }) as PaperExchange;
+    const registry = new TrailingStopRegistry({ placer, store, owner: 'one' });
+    const errors: unknown[] = [];
+    registry.on('error', ({ error }) => errors.push(error));
+    await registry.create(longSpec());
+    hold = true;
+    const resizing = registry.resize('BTCUSDT', 2).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await placeInFlight;
+    // Another registry records the stop as failed while the resize's placement is in flight.
+    const record = (await store.load('BTCUSDT'))!;
+    expect((await store.compareAndSet({ ...record, version: record.version + 1, owner: 'other', state: 'failed' }, record.version)).updated).toBe(true);
+    releasePlace();
+    const failure = await resizing;
+    expect(failure).toBeInstanceOf(PlacementError);
+    expect(errors).toContain(failure);
+    await registry.close();
+  });
+});
+
+describe('a creation whose move to the next client order id lands with an error answer (claims)', () => {
+  it('records the failed state on top of its own claim: no claim is left pending', async () => {
+    const venue = new PaperExchange();
+    let spentOnce = false;
+    const placer = interceptPlacer(venue, (operation, _argument, call) => {
+      if (operation === 'placeStop' && !spentOnce) {
+        spentOnce = true;
+        return Promise.reject(new ClientOrderIdUsedError('tsr-spent'));
+      }
+      return call();
+    }) as PaperExchange;
+    let movesLanded = 0;
+    const store = interceptStore(new MemoryStateStore(), (operation, argument, call) => {
+      const next = argument as StopRecord;
+      // The claim's move to the next id (a pending compare-and-set) lands, and its answer is lost.
+      if (operation === 'compareAndSet' && next.state === 'pending' && movesLanded++ === 0) return call().then(() => Promise.reject(new StoreError('answer lost')));
+      return call();
+    }) as MemoryStateStore;
+    const registry = new TrailingStopRegistry({ placer, store, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    registry.on('error', () => undefined);
+    const failure = await registry.create(longSpec()).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(StoreError);
+    await registry.onIdle();
+    const record = await store.load('BTCUSDT');
+    expect(record?.state).toBe('failed');
+    expect(registry.get('BTCUSDT')?.state).toBe('failed');
+    expect(record?.version).toBe(registry.get('BTCUSDT')?.version);
     await registry.close();
   });
 });
