@@ -104,7 +104,9 @@ export class Reconciler {
 
   /** Puts a sound, non-pending record into memory. Returns true when memory changed. */
   async #loadRecord(record: StopRecord): Promise<boolean> {
-    const { book, entries, store } = this.#options;
+    const { book, entries, store, writes } = this.#options;
+    // Removed here after the listing was read: the listing is older than the removal.
+    if (writes.wasDeleted(record)) return false;
     const existing = book.get(record.key);
     if (existing !== undefined && isSameStop(existing, record)) {
       existing.confirmedAt = this.#options.clock.now();

@@ -68,6 +68,8 @@ export interface RecoveryWrites {
   /** Re-reads the stop's record and merges newer state; `gone` when it was removed or replaced. */
   refresh(entry: StopEntry): Promise<'ok' | 'gone'>;
   compensate(key: string, order: StopOrder, reason: 'race-lost' | 'removed'): Promise<void>;
+  /** True when this registry deleted `record`'s stop since (a listing read before must not bring it back). */
+  wasDeleted(record: StopRecord): boolean;
 }
 
 /** The end states recovery may put a stop in (the registry's endings). */

@@ -33,7 +33,8 @@ export interface RecordWriterOptions {
 export class RecordWriter implements StopPersistence {
   readonly #options: RecordWriterOptions;
   /** Per key, the version of the last record this registry deleted (newest keys kept, bounded). */
-  readonly #deletedVersions = new Map<string, number>();
+  /** Per key, the last record this registry deleted: its version and which stop it was. */
+  readonly #deletedVersions = new Map<string, { readonly version: number; readonly positionId: string; readonly createdAt: number }>();
 
   constructor(options: RecordWriterOptions) {
     this.#options = options;
@@ -158,15 +159,25 @@ export class RecordWriter implements StopPersistence {
    * its versions, can then never land on the new record.
    */
   deletedVersion(key: string): number {
-    return this.#deletedVersions.get(key) ?? 0;
+    return this.#deletedVersions.get(key)?.version ?? 0;
   }
 
-  #noteDeleted(key: string, version: number): void {
+  /**
+   * True when `record` is (a version of) the stop whose record this registry deleted last for its
+   * key: a listing read before that delete must not bring the removed stop back into memory.
+   */
+  wasDeleted(record: StopRecord): boolean {
+    const deleted = this.#deletedVersions.get(record.key);
+    return deleted !== undefined && isSameStop(deleted, record) && record.version <= deleted.version;
+  }
+
+  #noteDeleted(record: StopRecord, version: number): void {
     const deleted = this.#deletedVersions;
+    const key = record.key;
     const highest = Math.max(version, this.deletedVersion(key));
     // Re-inserted, so the newest keys are the ones kept.
     deleted.delete(key);
-    deleted.set(key, highest);
+    deleted.set(key, { version: highest, positionId: record.positionId, createdAt: record.createdAt });
     if (deleted.size > rememberedDeletes) deleted.delete(deleted.keys().next().value!);
   }
 
@@ -222,7 +233,7 @@ export class RecordWriter implements StopPersistence {
     let current: StopRecord | undefined = record;
     for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
       if (await store.delete(key, current.version)) {
-        this.#noteDeleted(key, current.version);
+        this.#noteDeleted(current, current.version);
         return current.version;
       }
       const latest: StopRecord | undefined = await store.load(key);

@@ -673,6 +673,26 @@ describe('fault campaign replays: defects the campaign found', () => {
     );
   });
 
+  // One registry: a reconcile lists ETH's record, a remove() of ETH deletes it meanwhile, and the
+  // pass loads the record it listed back into memory. The next create() without a positionId
+  // found that removed stop live and resolved with it: no record, no order (I6). The reconciler
+  // now skips a listed record of a stop this registry deleted since. (Soak seed 206.)
+  it('N33 (fixed): a reconcile does not bring back a stop removed while it ran', async () => {
+    await nowFixed(
+      input(world({ time: 'race' }), [
+        { op: 'createMany', slot: 0, items: [{ key: 'ETH', spec: { side: 'long', quantity: 3, stopLossPercent: null, positionId: 'p1' } }] },
+        settle,
+        { op: 'reconcile', slot: 0 },
+        { op: 'remove', slot: 0, key: 'ETH' },
+        settle,
+        { op: 'create', slot: 0, item: { key: 'ETH', spec: { side: 'long', quantity: 3, stopLossPercent: 2, positionId: null } } },
+        settle,
+      ]),
+      /^\[I6\] bot-0#1 .* resolved with a waiting stop \(ETH-long-p1, order none\) but the store has no record/,
+      { seed: 2 },
+    );
+  });
+
   // bot-0 starts creating ETH (a long of 1, no initial stop) and dies at once, its claim pending.
   // bot-1 asks for a long of 3, waits for that claim, takes it over once its lease lapses and
   // resolved with the claimed stop: quantity 1 (the contradiction check of the N5 fix covered a
