@@ -143,8 +143,10 @@ export class Reconciler {
     if (record.state === 'pending') {
       if (this.#resolving.has(record.key)) return;
       // This registry's own creation published the stop and owes the claim's write: not a crash.
+      // Also when the stop ended since (a trigger, a failure): its end's write is owed as well, and
+      // taking the claim over would put a second stop for the same claim beside it.
       const held = this.#options.book.get(record.key);
-      if (held !== undefined && !held.ended && held.clientOrderIdBase === clientOrderIdBaseOf(record.clientOrderId)) return;
+      if (held !== undefined && held.clientOrderIdBase === clientOrderIdBaseOf(record.clientOrderId)) return;
       this.#resolving.add(record.key);
       try {
         await this.#resolveClaim(record, open, canList, price, report);

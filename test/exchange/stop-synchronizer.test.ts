@@ -5,13 +5,18 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  ClientOrderIdUsedError,
   ExchangeUnavailableError,
+  MemoryStateStore,
   PaperExchange,
+  StoreError,
   WouldTriggerError,
   type OrderPlacer,
   type StopOrder,
 } from '../../src/index.js';
 import { longSpec, makeRegistry, recordEvents } from '../support/fixtures.js';
+import { interceptStore } from '../support/intercept.js';
+import { unhandledRejectionsOf } from '../support/campaign-run.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -37,6 +42,34 @@ describe('exchange sync', () => {
     expect(stop.order?.stopPrice).toBe(stop.stopPrice);
     expect(stop.stopPrice).toBe(198);
     expect(exchange.liveOrders()).toHaveLength(1);
+  });
+
+  it('a store failure while re-reading after a spent client order id is reported, never an unhandled rejection', async () => {
+    const inner = new PaperExchange();
+    let placements = 0;
+    const placer: OrderPlacer = {
+      capabilities: inner.capabilities,
+      // The move's id was spent by another registry; reading the record again then fails.
+      placeStop: (request, options) => (++placements === 2 ? Promise.reject(new ClientOrderIdUsedError(request.clientOrderId)) : inner.placeStop(request, options)),
+      cancelStop: (order, options) => inner.cancelStop(order, options),
+    };
+    let storeDown = false;
+    const store = interceptStore(new MemoryStateStore(), (operation, _argument, call) =>
+      storeDown && operation === 'load' ? Promise.reject(new StoreError('store down')) : call(),
+    ) as MemoryStateStore;
+    const { registry } = makeRegistry({ placer: placer as never, store });
+    const events = recordEvents(registry);
+    await registry.create(longSpec(trailing));
+    storeDown = true;
+    const unhandled = await unhandledRejectionsOf(async () => {
+      registry.updatePrice('BTCUSDT', 110);
+      await registry.onIdle();
+    });
+    expect(unhandled).toEqual([]);
+    expect(placements).toBeGreaterThanOrEqual(2);
+    expect(events.some((event) => event.name === 'error' && (event.args[0] as { error: unknown }).error instanceof StoreError)).toBe(true);
+    storeDown = false;
+    await registry.close();
   });
 
   it('moves make-before-break: the new stop exists before the old one is cancelled, at every step', async () => {

@@ -522,6 +522,28 @@ describe('reliability (issue 10), several registries', () => {
     await registry.close();
   });
 
+  it("reconcile leaves alone the registry's own claim whose stop ended while its writes are owed", async () => {
+    vi.useFakeTimers();
+    const venue = new PaperExchange();
+    let refusals = 0;
+    // The double-check write and the trigger's write are refused: the claim stays pending, both writes owed.
+    const store = failingStore(new MemoryStateStore(), (next) => next.state !== 'pending' && refusals++ < 2);
+    const registry = new TrailingStopRegistry({ placer: venue, store, retry: { attempts: 2, baseDelayMs: 1_000, maxDelayMs: 1_000 } });
+    const stop = await registry.create(longSpec({ mode: 'emulated' }));
+    registry.updatePrice('BTCUSDT', 97); // crosses the emulated stop (98): triggered here
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stop.state).toBe('triggered');
+    expect((await store.load('BTCUSDT'))?.state).toBe('pending');
+    await registry.reconcile({ prices: { BTCUSDT: 97 } });
+    await vi.advanceTimersByTimeAsync(10_000);
+    await registry.onIdle();
+    const record = await store.load('BTCUSDT');
+    expect(registry.get('BTCUSDT')).toBe(stop);
+    expect(record?.state).toBe('triggered');
+    expect(record?.version).toBe(stop.version);
+    await registry.close();
+  });
+
   it('7: claiming a failed record of another registry cancels its resting order first', async () => {
     const venue = new PaperExchange({ fault: (call) => (call.operation === 'placeStop' && call.sequence > 1 ? new ExchangeRejectedError('refused') : undefined) });
     const store = new MemoryStateStore();
