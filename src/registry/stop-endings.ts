@@ -39,6 +39,8 @@ export interface StopEndingsOptions {
 /** See the module comment. */
 export class StopEndings implements SyncOutcomes {
   readonly #options: StopEndingsOptions;
+  /** Retirements under way, one per stop: a second removal joins the first instead of racing it. */
+  readonly #retirements = new Map<StopEntry, Promise<void>>();
 
   constructor(options: StopEndingsOptions) {
     this.#options = options;
@@ -276,7 +278,12 @@ export class StopEndings implements SyncOutcomes {
       if (flight !== undefined) await flight.promise.catch(() => undefined);
       const entry = book.get(key);
       const record = await store.load(key);
-      if (entry !== undefined) {
+      if (entry !== undefined && entry.state === 'closed') {
+        // Removed meanwhile (a concurrent removal here finished first): a record of that stop was
+        // read before its delete landed. Deleting by its version could hit the key's next stop,
+        // which another registry may have claimed since and brought to that very version.
+        if (record === undefined || isSameStop(entry, record)) return false;
+      } else if (entry !== undefined) {
         if (record === undefined || isSameStop(entry, record)) {
           await this.retire(entry, reason);
           return true;
@@ -301,8 +308,22 @@ export class StopEndings implements SyncOutcomes {
     }
   }
 
-  /** Cancels the entry's order, deletes its record, forgets it, emits `removed`. */
-  async retire(entry: StopEntry, reason: string): Promise<void> {
+  /**
+   * Cancels the entry's order, deletes its record, forgets it, emits `removed`. One retirement per
+   * stop at a time: a call while one is under way joins it (two would each read the record, and
+   * the later read, answered after the first delete, would delete by a version the key's next
+   * stop may hold by then), and tries again on its own when that one fails.
+   */
+  retire(entry: StopEntry, reason: string): Promise<void> {
+    const running = this.#retirements.get(entry);
+    // When the one joined fails, the stop is kept: this caller's removal then runs on its own.
+    if (running !== undefined) return running.catch(() => (entry.state === 'closed' ? undefined : this.retire(entry, reason)));
+    const retirement = this.#retire(entry, reason).finally(() => this.#retirements.delete(entry));
+    this.#retirements.set(entry, retirement);
+    return retirement;
+  }
+
+  async #retire(entry: StopEntry, reason: string): Promise<void> {
     const { book, store, gateway, writer, reporter } = this.#options;
     const wasLive = entry.live;
     entry.beginRetiring();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExchangeUnavailableError, MemoryStateStore, PaperExchange, TrailingStopRegistry } from '../../src/index.js';
 import { longSpec, makeRegistry, recordEvents } from '../support/fixtures.js';
+import { interceptStore } from '../support/intercept.js';
 
 describe('remove()', () => {
   it('cancels the order, deletes the record, emits removed', async () => {
@@ -88,5 +89,46 @@ describe('restore() and reconcile() input', () => {
     await expect(registry.restore({ prices: { BTCUSDT: Number.NaN } })).rejects.toMatchObject({ code: 'ERR_VALIDATION', field: 'prices' });
     await expect(registry.reconcile({ prices: { BTCUSDT: -1 } })).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
     expect(Object.values(exchange.calls).reduce((sum, count) => sum + count, 0)).toBe(0);
+  });
+});
+
+describe('concurrent removals of one stop', () => {
+  /**
+   * Shrunk from the race property at FC_SEED=1: two removals of one stop in one registry both
+   * retired it. The second one's read of the record was answered only after the first deleted it,
+   * and after another registry had created the key again up to the same version (its versions
+   * start at 1: it never saw the deleted record). Deleting by that version removed the new stop's
+   * record and left its order live with nothing naming it (I2).
+   */
+  it('a second removal joins the first: a late read never deletes the next stop of the key', async () => {
+    const exchange = new PaperExchange();
+    const store = new MemoryStateStore();
+    const held: (() => void)[] = [];
+    let counting = false;
+    let loads = 0;
+    // Registry A's store: the fourth read after counting starts (the second retirement's read,
+    // when two retirements run) performs at once, its answer waits until released.
+    const slowStore = interceptStore(store, (operation, _argument, call) => {
+      const answer = call();
+      if (!counting || operation !== 'load' || ++loads !== 4) return answer;
+      return new Promise((resolve, reject) => held.push(() => void answer.then(resolve, reject)));
+    });
+    const first = new TrailingStopRegistry({ placer: exchange, store: slowStore, owner: 'bot-a', retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
+    const second = new TrailingStopRegistry({ placer: exchange, store, owner: 'bot-b', retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
+    await first.create(longSpec('ETH'));
+    counting = true;
+    const removals = [first.remove('ETH'), first.remove('ETH')];
+    await Promise.race(removals);
+    expect(await store.load('ETH')).toBeUndefined();
+    const next = await second.create(longSpec('ETH'));
+    expect((await store.load('ETH'))?.version).toBe(2);
+    for (const release of held) release();
+    await Promise.all(removals);
+    await Promise.all([first.onIdle(), second.onIdle()]);
+    const record = await store.load('ETH');
+    expect(record?.positionId, 'the next stop keeps its record').toBe(next.positionId);
+    expect(exchange.liveOrders('ETH').map((order) => order.id)).toEqual([record?.order?.id]);
+    expect(next.state).toBe('waiting');
+    await Promise.all([first.close(), second.close()]);
   });
 });
