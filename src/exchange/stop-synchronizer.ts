@@ -290,7 +290,13 @@ export class StopSynchronizer implements VenueSync {
       if (next.id !== old?.id) outcomes.orphaned(entry, next);
       return false;
     }
-    entry.placed(next, target, quantity, clock.now());
+    // A venue answers an id it already holds open with that order: another registry's move under
+    // the same id (its write never landed, so this registry did not know the id was spent). That
+    // order rests at its own price; tighter than the target, it is the stop now (never loosened,
+    // I5), else the record would name an order its stop price disagrees with.
+    const rests = entry.direction * (next.stopPrice - target) > 0 ? next.stopPrice : target;
+    if (entry.direction * (rests - entry.stopPrice) > 0) entry.stopPrice = rests;
+    entry.placed(next, rests, quantity, clock.now());
     const outcome = await this.#write();
     if (outcome === 'failed') return false;
     if (outcome === 'gone') {

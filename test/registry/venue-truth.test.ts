@@ -13,6 +13,7 @@ import {
   type OrderPlacer,
   type OrderUpdate,
 } from '../../src/index.js';
+import { clientOrderIdBaseOf, clientOrderIdFor } from '../../src/domain/client-order-id.js';
 import { longSpec, makeRegistry, recordEvents } from '../support/fixtures.js';
 
 afterEach(() => {
@@ -118,6 +119,29 @@ describe('handleOrderUpdate', () => {
     expect(live[0]!.clientOrderId).not.toBe(order.clientOrderId);
     expect(stop.order?.id).toBe(live[0]!.id);
     expect(eventsNamed(events, 'orderLost')).toEqual([expect.objectContaining({ status: 'cancelled', action: 'replaced' })]);
+  });
+
+  it("a repair answered with another registry's tighter order under the same id takes that order's price as the stop", async () => {
+    // Another registry moved the stop to 99 under the next client order id, cancelled the old
+    // order and died before its write: this registry sees only the cancel, and places the stop
+    // again under that id, which the venue answers with the resting order at 99.
+    const { registry, exchange, store } = makeRegistry({ confirmTriggerMs: 5 });
+    const stop = await registry.create(longSpec());
+    const order = stop.order!;
+    const base = clientOrderIdBaseOf(order.clientOrderId);
+    const moved = await exchange.placeStop(
+      { symbol: 'BTCUSDT', side: 'sell', quantity: 1, stopPrice: 99, clientOrderId: clientOrderIdFor(base, 2) },
+      { signal: new AbortController().signal },
+    );
+    exchange.cancelByHand(order.id);
+    registry.handleOrderUpdate({ clientOrderId: order.clientOrderId, id: order.id, symbol: 'BTCUSDT', status: 'cancelled' });
+    await registry.onIdle();
+    expect(exchange.liveOrders().map((live) => live.id)).toEqual([moved.id]);
+    expect(stop.order?.id).toBe(moved.id);
+    // The venue holds 99: the stop is there, not at 98 with an order it disagrees with.
+    expect(stop.stopPrice).toBe(99);
+    const record = await store.load('BTCUSDT');
+    expect(record).toMatchObject({ stopPrice: 99, order: { id: moved.id, stopPrice: 99 } });
   });
 
   it("with onExternalCancel 'release' a cancel by hand removes the stop", async () => {
