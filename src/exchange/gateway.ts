@@ -135,10 +135,13 @@ export class ExchangeGateway {
     priority: CallPriority = {},
     withdrawable = false,
   ): Promise<T> {
-    // After close() resolved nothing reaches the venue: a retry still running in the background ends here.
-    if (this.#options.finished()) return Promise.reject(new ClosedError('The registry closed: no venue call is made after close() resolved'));
+    // After close() resolved nothing reaches the venue: a retry still running in the background
+    // ends here, and so does a call that waited for the budget or the concurrency bound meanwhile.
+    const refused = () => Promise.reject(new ClosedError('The registry closed: no venue call is made after close() resolved'));
+    if (this.#options.finished()) return refused();
     const budget = this.#budget;
     const send = () => {
+      if (this.#options.finished()) return refused();
       budget.spend(operation);
       return this.#timed(operation, key, run, onLate);
     };
