@@ -123,6 +123,7 @@ export function assembleCollaborators(input: AssemblyInput): Collaborators {
     reporter,
     work,
     closed,
+    placed,
   });
   updates = new OrderUpdates({
     book,

@@ -214,8 +214,9 @@ export class CreationProtocol {
         return await this.#failed(entry, error);
       }
     }
-    book.unmarkCreating(entry.clientOrderIdBase);
-    // Double-check: pending -> waiting/active, only if nobody changed the claim meanwhile.
+    // Double-check: pending -> waiting/active, only if nobody changed the claim meanwhile. The
+    // stop counts as being created until it is published, so an order update for its order that
+    // arrives during this write is held and applied once it is (N9), not dropped.
     if (order !== null) entry.placed(order, entry.stopPrice, entry.quantity, clock.now());
     entry.settle();
     const now = clock.now();
@@ -224,8 +225,10 @@ export class CreationProtocol {
     try {
       result = await store.compareAndSet(next, entry.version);
     } catch (error) {
+      book.unmarkCreating(entry.clientOrderIdBase);
       return this.#doubleCheckFailed(entry, error);
     }
+    book.unmarkCreating(entry.clientOrderIdBase);
     if (!result.updated) return await this.#lostRace(entry, order, result.current);
     entry.version = next.version;
     entry.recordedOrderId = next.order?.id ?? null;
@@ -290,6 +293,8 @@ export class CreationProtocol {
     const failure = error instanceof TrailingStopError ? error : new StoreError(`Recording the stop for ${key} failed; retrying`, { cause: error, key });
     reporter.error(failure, { operation: 'create', key });
     writer.oweWrite(entry, () => endings.removedElsewhere(entry, entry.order));
+    // Updates for its order held while it was being created apply now.
+    this.#options.placed?.(entry);
     return entry;
   }
 

@@ -346,9 +346,11 @@ describe('fault campaign replays: defects the campaign found', () => {
   // stream reports the cancel before the placement's answer arrives. The registry, not knowing the
   // order yet, drops the update; then it records the order as live. With a stream it must notice
   // (onExternalCancel: 'replace'); at quiescence the record names a cancelled order (I2).
-  it.fails('N9: a cancel reported by the order stream before the placement answered is lost', async () => {
+  // Fixed: the creation protocol was never handed the hook that applies updates held for a stop
+  // being created (only the endings had it), so a held cancel was never applied.
+  it('N9 (fixed): a cancel reported by the order stream before the placement answered is not lost', async () => {
     const lostAtOnce = placerFault('placeStop', 1, { kind: 'lose-order' });
-    await stillBroken(
+    await nowFixed(
       input(world({ slots: [lostAtOnce, quiet] }), [{ op: 'create', slot: 0, item: longBtc() }, settle]),
       /^\[I2\] BTC: the record's order is cancelled on the venue, the position has no stop: waiting v2 of bot-0/,
     );

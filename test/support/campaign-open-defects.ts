@@ -13,8 +13,11 @@ export interface OpenDefect {
 
 /** See the module comment. */
 export const openDefects: readonly OpenDefect[] = [
-  // N9: the stream's cancel of a just-placed order is dropped before the placement answered.
-  { id: 'N9', excuse: /^\[I2\] \w+: the record's order is cancelled on the venue, the position has no stop/ },
+  // N34 (not shrunk; was hidden under N9's excuse, which N9's fix no longer needs): the record's
+  // order is cancelled on the venue and nothing places it again. One shape (soak seed 145, no order
+  // stream): a removal's cancel takes effect, its answer and the look-up are lost, the removal
+  // rejects, and the stop stays live naming the cancelled order.
+  { id: 'N34', excuse: /^\[I2\] \w+: the record's order is cancelled on the venue, the position has no stop/ },
   // N29: a fill reported while a restarted registry restores is lost: the record stays live.
   { id: 'N29', excuse: /^\[I2\] \w+: the record's order is filled on the venue, the position has no stop/ },
   // N30 (not shrunk yet; found at the CI seed on the lead's last commits): with a placement that
