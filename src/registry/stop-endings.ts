@@ -52,15 +52,10 @@ export class StopEndings implements SyncOutcomes {
    * `closeOnGap`) and the state is written.
    */
   trigger(entry: StopEntry, price: number): void {
-    const { book, placer, writer, reporter, work } = this.#options;
+    const { placer, writer, reporter, work } = this.#options;
     // A stop that ended meanwhile (removed here or elsewhere, failed, or triggered already while a
     // placement was in flight) keeps its end: the venue's refusal of a gap placed nothing.
-    if (entry.ended) return;
-    entry.confirming = false;
-    entry.trigger();
-    entry.sync.cancel();
-    book.unfollow(entry);
-    reporter.counters.triggered++;
+    if (!this.#endTriggered(entry)) return;
     const mode = entry.parameters.mode;
     let reason: TriggerReason = 'stop';
     if (mode === 'exchange') {
@@ -83,6 +78,17 @@ export class StopEndings implements SyncOutcomes {
     reporter.events.emit('triggered', { stop: entry.snapshot(), price, reason, closedByMarket: closeByMarket, source: 'price' });
   }
 
+  /** Moves a stop that has not ended to `triggered` and out of the price path; false when it had ended. */
+  #endTriggered(entry: StopEntry): boolean {
+    if (entry.ended) return false;
+    entry.confirming = false;
+    entry.trigger();
+    entry.sync.cancel();
+    this.#options.book.unfollow(entry);
+    this.#options.reporter.counters.triggered++;
+    return true;
+  }
+
   /**
    * The venue filled the stop's order (`filledClientOrderId`): the position is flat. The stop
    * triggers (source `venue`), every other order of the position still open (the other half of a
@@ -90,12 +96,7 @@ export class StopEndings implements SyncOutcomes {
    */
   venueFilled(entry: StopEntry, price: number, filledClientOrderId: string): void {
     const { book, store, writer, reporter, work } = this.#options;
-    if (entry.ended) return;
-    entry.confirming = false;
-    entry.trigger();
-    entry.sync.cancel();
-    book.unfollow(entry);
-    reporter.counters.triggered++;
+    if (!this.#endTriggered(entry)) return;
     work.track(
       (async () => {
         await entry.sync.idle();

@@ -3,25 +3,12 @@
  * nor one that was waiting for the concurrency bound when close() resolved.
  */
 import { describe, expect, it } from 'vitest';
-import { ExchangeGateway, defaultRetryOptions } from '../../src/exchange/gateway.js';
+import { testGateway } from '../support/gateway.js';
+import { defaultRetryOptions, type ExchangeGateway } from '../../src/exchange/gateway.js';
 import { ClosedError, PaperExchange, type StopOrder } from '../../src/index.js';
-import { systemClock } from '../../src/ports/clock.js';
 
 function gatewayOn(placer: PaperExchange, finished: () => boolean): ExchangeGateway {
-  return new ExchangeGateway({
-    placer,
-    concurrency: 1,
-    timeoutMs: 10_000,
-    retry: { ...defaultRetryOptions, attempts: 1 },
-    clock: systemClock,
-    random: () => 0.5,
-    track: () => {},
-    onLateOrderCancelled: () => {},
-    closed: finished,
-    finished,
-    onLateOrderLeft: () => {},
-    onTimeout: () => {},
-  });
+  return testGateway(placer, { concurrency: 1, retry: { ...defaultRetryOptions, attempts: 1 }, closed: finished, finished });
 }
 
 describe('ExchangeGateway after close() finished', () => {

@@ -6,12 +6,11 @@
  * venue side: the PaperExchange's `rateLimit` option, which answers 429 beyond its limit.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ExchangeGateway, defaultRetryOptions } from '../../src/exchange/gateway.js';
+import { testGateway } from '../support/gateway.js';
 import { WithdrawnError, resolveRateLimit, type RateLimit } from '../../src/exchange/order-budget.js';
 import {
   ExchangeUnavailableError,
   PaperExchange,
-  systemClock,
   type PaperCall,
   type PaperExchangeOptions,
   type StopOrder,
@@ -38,19 +37,9 @@ function setup(rateLimit: RateLimit | undefined, paper: PaperExchangeOptions = {
     },
   });
   const background: Promise<unknown>[] = [];
-  const gateway = new ExchangeGateway({
-    placer: exchange,
-    concurrency: 10,
+  const gateway = testGateway(exchange, {
     timeoutMs,
-    retry: { ...defaultRetryOptions, baseDelayMs: 10, maxDelayMs: 10 },
-    clock: systemClock,
-    random: () => 0.5,
     track: (work) => background.push(work),
-    onLateOrderCancelled: () => {},
-    closed: () => false,
-    finished: () => false,
-    onLateOrderLeft: () => {},
-    onTimeout: () => {},
     ...(rateLimit === undefined ? {} : { rateLimit: resolveRateLimit(rateLimit) }),
   });
   return { gateway, exchange, arrivals };

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ExchangeGateway, defaultRetryOptions } from '../../src/exchange/gateway.js';
+import { testGateway } from '../support/gateway.js';
 import { OrderBudget, resolveRateLimit, venueOperations, type RequestPriority, type VenueOperation } from '../../src/exchange/order-budget.js';
 import { PaperExchange, systemClock, type StopOrder } from '../../src/index.js';
 
@@ -121,21 +121,7 @@ describe('the sliding window under a storm', () => {
             latencyMs: () => latencies[next++ % Math.max(1, latencies.length)] ?? 0,
             fault: () => void arrivals.push(Date.now()),
           });
-          const gateway = new ExchangeGateway({
-            placer: exchange,
-            concurrency,
-            timeoutMs: 10_000,
-            retry: { ...defaultRetryOptions, baseDelayMs: 10, maxDelayMs: 10 },
-            clock: systemClock,
-            random: () => 0.5,
-            track: () => {},
-            onLateOrderCancelled: () => {},
-            closed: () => false,
-            finished: () => false,
-            onLateOrderLeft: () => {},
-            onTimeout: () => {},
-            rateLimit: resolveRateLimit({ requests, intervalMs }),
-          });
+          const gateway = testGateway(exchange, { concurrency, rateLimit: resolveRateLimit({ requests, intervalMs }) });
           const orders = new Map<string, StopOrder>();
           const work: Promise<unknown>[] = [];
           let sequence = 0;

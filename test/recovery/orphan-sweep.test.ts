@@ -3,33 +3,20 @@
  * record does not name yet (another registry's move whose answer and write are still out).
  */
 import { describe, expect, it } from 'vitest';
+import { testGateway } from '../support/gateway.js';
 import { MemoryStateStore, PaperExchange, TrailingStopRegistry } from '../../src/index.js';
-import { ExchangeGateway, defaultRetryOptions } from '../../src/exchange/gateway.js';
+import { defaultRetryOptions } from '../../src/exchange/gateway.js';
 import { OrphanSweep } from '../../src/recovery/orphan-sweep.js';
 import type { ReconcilerOptions } from '../../src/recovery/types.js';
 import { StopBook } from '../../src/stop/stop-book.js';
 import { silentLogger } from '../../src/ports/logger.js';
-import { systemClock } from '../../src/ports/clock.js';
 import { clientOrderIdBaseOf, clientOrderIdFor } from '../../src/domain/client-order-id.js';
 import type { ReconcileEvent } from '../../src/events.js';
 import { longSpec } from '../support/fixtures.js';
 
 /** A sweep of a registry that holds no stop (its book is empty), on `venue` and `store`. */
 function sweepOf(venue: PaperExchange, store: MemoryStateStore): OrphanSweep {
-  const gateway = new ExchangeGateway({
-    placer: venue,
-    concurrency: 10,
-    timeoutMs: 1_000,
-    retry: { ...defaultRetryOptions, baseDelayMs: 1, maxDelayMs: 1 },
-    clock: systemClock,
-    random: () => 0.5,
-    track: () => {},
-    onLateOrderCancelled: () => {},
-    closed: () => false,
-    finished: () => false,
-    onLateOrderLeft: () => {},
-    onTimeout: () => {},
-  });
+  const gateway = testGateway(venue, { timeoutMs: 1_000, retry: { ...defaultRetryOptions, baseDelayMs: 1, maxDelayMs: 1 } });
   // The sweep reaches the book and the writer only for a stop this registry holds: none here.
   const options = { store, gateway, logger: silentLogger, clientOrderIdPrefix: 'tsr', owner: 'bot-2', book: new StopBook() };
   return new OrphanSweep(options as unknown as ReconcilerOptions);

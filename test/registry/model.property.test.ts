@@ -27,6 +27,7 @@ import {
   type TriggeredEvent,
 } from '../../src/index.js';
 import { VirtualClock, drive, settle } from '../support/venue-clock.js';
+import { seededRandom } from '../support/campaign-scheduler.js';
 
 const keys = ['BTC', 'ETH', 'SOL'] as const;
 type Key = (typeof keys)[number];
@@ -496,17 +497,6 @@ const commands = fc.commands(
   { maxCommands: 40, size: 'medium' },
 );
 
-/** A seeded generator (mulberry32), so a run's position ids and jitter replay exactly. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** A fresh world: a paper venue holding its order updates back, a memory store, virtual time. */
 function makeWorld(onExternalCancel: 'replace' | 'release', seed: number): World {
@@ -519,7 +509,8 @@ function makeWorld(onExternalCancel: 'replace' | 'release', seed: number): World
     store,
     clock,
     owner: 'bot',
-    random: seeded(seed),
+    // Seeded, so a run's position ids and jitter replay exactly.
+    random: seededRandom(seed),
     activationPercent: 1,
     callbackPercent: 1,
     minUpdateIntervalMs: 0,

@@ -303,25 +303,33 @@ describe('reliability (orphans), a stale registry confirms a trigger', () => {
   });
 });
 
+/**
+ * Registry A hears nothing of B (no order stream, no change feed) and, once `slowDown()` is
+ * called, its placements take 500 ms; B works on the same store and venue.
+ */
+function staleWriter() {
+  const venue = new PaperExchange();
+  const store = new MemoryStateStore();
+  let slow = false;
+  const placer = interceptPlacer(venue, async (operation, _argument, call) => {
+    if (slow && operation === 'placeStop') await new Promise((resolve) => setTimeout(resolve, 500));
+    return call();
+  });
+  const quiet = { ...interceptStore(store, (_operation, _argument, call) => call()), capabilities: { ...store.capabilities, watch: false } };
+  const a = new TrailingStopRegistry({ placer, store: quiet, owner: 'a', timeoutMs: 5_000 });
+  const b = new TrailingStopRegistry({ placer: venue, store, owner: 'b' });
+  return { venue, store, a, b, slowDown: () => void (slow = true) };
+}
+
 describe('reliability (orphans), versions after a removal', () => {
   it('orphans-5: a stop created after this registry removed the key starts past the removed versions: a stale writer of the old stop cannot overwrite it', async () => {
     vi.useFakeTimers();
-    const venue = new PaperExchange();
-    const store = new MemoryStateStore();
-    let slow = false;
-    // A hears nothing of B (no order stream, no change feed), and its move's placement is slow.
-    const placer = interceptPlacer(venue, async (operation, _argument, call) => {
-      if (slow && operation === 'placeStop') await new Promise((resolve) => setTimeout(resolve, 500));
-      return call();
-    });
-    const quiet = { ...interceptStore(store, (_operation, _argument, call) => call()), capabilities: { ...store.capabilities, watch: false } };
-    const a = new TrailingStopRegistry({ placer, store: quiet, owner: 'a', timeoutMs: 5_000 });
-    const b = new TrailingStopRegistry({ placer: venue, store, owner: 'b' });
+    const { venue, store, a, b, slowDown } = staleWriter();
     await a.create(longSpec(trailing));
     expect((await store.load('BTCUSDT'))?.version).toBe(2);
     // B removes the stop (v2, from the store) and A, stale, starts moving it.
     expect(await b.remove('BTCUSDT')).toBe(true);
-    slow = true;
+    slowDown();
     a.updatePrice('BTCUSDT', 110);
     await vi.advanceTimersByTimeAsync(10);
     // While A's placement is on its way, B protects a new position on the key.
@@ -378,20 +386,11 @@ describe('reliability (orphans), open', () => {
   // survive a delete.
   it.fails('orphans-open-1: a stale writer of a removed stop cannot overwrite the stop a third registry created since', async () => {
     vi.useFakeTimers();
-    const venue = new PaperExchange();
-    const store = new MemoryStateStore();
-    let slow = false;
-    const placer = interceptPlacer(venue, async (operation, _argument, call) => {
-      if (slow && operation === 'placeStop') await new Promise((resolve) => setTimeout(resolve, 500));
-      return call();
-    });
-    const quiet = { ...interceptStore(store, (_operation, _argument, call) => call()), capabilities: { ...store.capabilities, watch: false } };
-    const a = new TrailingStopRegistry({ placer, store: quiet, owner: 'a', timeoutMs: 5_000 });
-    const b = new TrailingStopRegistry({ placer: venue, store, owner: 'b' });
+    const { venue, store, a, b, slowDown } = staleWriter();
     const c = new TrailingStopRegistry({ placer: venue, store, owner: 'c' });
     await a.create(longSpec(trailing));
     expect(await b.remove('BTCUSDT')).toBe(true);
-    slow = true;
+    slowDown();
     a.updatePrice('BTCUSDT', 110);
     await vi.advanceTimersByTimeAsync(10);
     const fresh = await c.create(longSpec({ stopLossPercent: 10, positionId: 'fresh' }));
